@@ -1,0 +1,1 @@
+"""Blueprints, by audience: shop, checkout, payments (gateways only)."""

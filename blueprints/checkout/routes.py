@@ -1,0 +1,148 @@
+"""Checkout, the order page, retry, and return/cancel landings."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+
+from models import Order, Payment
+from services import cart as cart_service
+from services.checkout import checkout as run_checkout
+from services.gateways import enabled_gateways
+from services.orders import CheckoutError, Customer, find_by_checkout_key, find_by_token
+from services.payments import (
+    PaymentStartError,
+    customer_cancelled,
+    find_payment,
+    refresh_status,
+    start_payment,
+)
+
+from . import bp
+from .forms import CheckoutForm, RetryForm, gateway_choices
+
+RECENT_ORDERS = 10
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    """Customer details and payment method; on success, off to the gateway (303)."""
+    placed = _already_placed()
+    if placed is not None:
+        return placed
+    cart = cart_service.priced()
+    if not cart.lines:
+        flash("Your cart is empty.", "info")
+        return redirect(url_for("shop.cart"), 303)
+    form = CheckoutForm(data=None if request.method == "POST" else session.get("customer"))
+    form.gateway.choices = gateway_choices(enabled_gateways(cart.currency))
+    if request.method == "GET":
+        form.checkout_key.data = cart_service.checkout_key()
+    if not form.validate_on_submit():
+        return render_template("checkout/checkout.html", form=form, cart=cart), 200 if request.method == "GET" else 400
+    key = form.checkout_key.data
+    if find_by_checkout_key(key) is None and key != session.get("checkout_key"):
+        flash("Your cart changed since this page was opened: please check it and confirm again.", "warning")
+        return redirect(url_for("checkout.checkout"), 303)
+    customer = Customer(form.name.data.strip(), form.email.data.strip(), form.normalised_phone())
+    session["customer"] = {"name": customer.name, "email": customer.email, "phone": customer.phone}
+    try:
+        result = run_checkout(cart, customer, form.gateway.data, key)
+    except CheckoutError as exc:
+        flash(str(exc), "error")
+        return render_template("checkout/checkout.html", form=form, cart=cart), 409
+    except PaymentStartError as exc:
+        flash(str(exc), "error")
+        return render_template("checkout/checkout.html", form=form, cart=cart), exc.http_status
+    remember_order(result.order)
+    if result.payment is not None and result.payment.redirect_url:
+        cart_service.clear()
+        return redirect(result.payment.redirect_url, 303)
+    return redirect(url_for("checkout.order", token=result.order.token), 303)
+
+
+def _already_placed():
+    """A second submit of a checkout whose order is in flight or done: go where the
+    first one went, whatever the cart holds now (double click, back button)."""
+    order = find_by_checkout_key(request.form.get("checkout_key", "")[:64]) if request.method == "POST" else None
+    if order is None or (order.can_retry and order.active_payment is None):
+        return None
+    payment = order.active_payment
+    if payment is not None and payment.redirect_url:
+        return redirect(payment.redirect_url, 303)
+    return redirect(url_for("checkout.order", token=order.token), 303)
+
+
+def remember_order(order: Order) -> None:
+    """Keep the order reachable from this browser's "My orders"."""
+    tokens = [t for t in session.get("orders", []) if t != order.token]
+    session["orders"] = [order.token, *tokens][:RECENT_ORDERS]
+
+
+def _order_or_404(token: str) -> Order:
+    if len(token) > 64:
+        abort(404)
+    return find_by_token(token) or abort(404)
+
+
+@bp.get("/orders/<token>")
+def order(token: str):
+    """The order as our database knows it; re-checks an open payment (rate-bounded)."""
+    item = _order_or_404(token)
+    if item.status == "pending" and item.active_payment is not None:
+        refresh_status(item.active_payment)
+    remember_order(item)
+    retry_form = RetryForm()
+    retry_form.gateway.choices = gateway_choices(enabled_gateways(item.currency))
+    return render_template("checkout/order.html", order=item, retry_form=retry_form)
+
+
+@bp.post("/orders/<token>/pay")
+def retry(token: str):
+    """A new payment attempt on the same order (after a failure or cancellation)."""
+    item = _order_or_404(token)
+    form = RetryForm()
+    form.gateway.choices = gateway_choices(enabled_gateways(item.currency))
+    if not item.can_retry:
+        flash("This order cannot be paid again.", "info")
+    elif not form.validate_on_submit():
+        flash("Choose a payment method.", "error")
+    else:
+        try:
+            payment = start_payment(item, form.gateway.data)
+            return redirect(payment.redirect_url, 303)
+        except PaymentStartError as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("checkout.order", token=token), 303)
+
+
+def _landing_payment(item: Order):
+    payment = find_payment(request.args.get("ref", "")[:40])
+    return payment if payment is not None and payment.order_id == item.id else None
+
+
+@bp.get("/orders/<token>/return")
+def order_return(token: str):
+    """Where the gateway sends the browser back: a hint, so we ask the gateway."""
+    item = _order_or_404(token)
+    payment = _landing_payment(item)
+    if payment is not None and payment.status in Payment.ACTIVE:
+        refresh_status(payment, force=True, kind="return", note="customer came back (return URL)")
+    return redirect(url_for("checkout.order", token=token), 303)
+
+
+@bp.get("/orders/<token>/cancel")
+def order_cancel(token: str):
+    """The customer cancelled at the gateway: confirm nothing was paid, offer a retry."""
+    item = _order_or_404(token)
+    payment = _landing_payment(item)
+    if payment is not None and payment.status in Payment.ACTIVE:
+        customer_cancelled(payment)
+        if payment.status == "cancelled":
+            flash("You cancelled the payment. Nothing was charged; you can try again.", "info")
+    return redirect(url_for("checkout.order", token=token), 303)
+
+
+@bp.get("/orders")
+def my_orders():
+    """Orders placed from this browser, newest first."""
+    orders = [o for o in (find_by_token(t) for t in session.get("orders", [])) if o is not None]
+    return render_template("checkout/orders.html", orders=orders)

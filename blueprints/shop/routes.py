@@ -1,0 +1,102 @@
+"""Catalogue, product pages, market selector and cart."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+
+from services import cart as cart_service
+from services import catalog
+
+from . import bp
+from .forms import AddToCartForm, MarketForm, RemoveFromCartForm, UpdateCartForm, product_id_of
+
+
+@bp.get("/")
+def index():
+    """The catalogue, optionally filtered by category (``?category=``) or search (``?q=``)."""
+    category = None
+    if request.args.get("category"):
+        category = catalog.category_by_slug(request.args["category"]) or abort(404)
+    query = request.args.get("q", "")
+    products = catalog.products(cart_service.current_currency(), category, query)
+    return render_template("shop/index.html", products=products, category=category,
+                           query=query, form=AddToCartForm())
+
+
+@bp.get("/products/<slug>")
+def product(slug: str):
+    """One product: description, price in the market's currency, stock."""
+    item = catalog.product_by_slug(slug) or abort(404)
+    form = AddToCartForm(product_id=item.id)
+    return render_template("shop/product.html", product=item, form=form,
+                           price=item.price_in(cart_service.current_currency()))
+
+
+@bp.post("/market")
+def market():
+    """Switch market: prices, cart and gateways follow its currency."""
+    form = MarketForm()
+    if form.validate_on_submit():
+        session["currency"] = form.currency.data
+        cart_service.reset_checkout_key()
+        flash(f"Prices are now shown in {form.currency.data}.", "info")
+    else:
+        flash("Unknown market.", "error")
+    return redirect(_back(), 303)
+
+
+def _back() -> str:
+    """Where to send the customer back to: a local page only."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else url_for("shop.index")
+
+
+@bp.get("/cart")
+def cart():
+    """The cart, priced from the database."""
+    priced = cart_service.priced()
+    for notice in priced.notices:
+        flash(notice, "warning")
+    return render_template("shop/cart.html", cart=priced, update_form=UpdateCartForm(),
+                           remove_form=RemoveFromCartForm())
+
+
+@bp.post("/cart/add")
+def cart_add():
+    """Add a product to the cart."""
+    form = AddToCartForm()
+    product_id = product_id_of(form)
+    if not form.validate_on_submit() or product_id is None:
+        flash("Choose a quantity between 1 and the stock available.", "error")
+        return redirect(_back(), 303)
+    try:
+        item = cart_service.add(product_id, form.quantity.data)
+    except cart_service.CartError as exc:
+        flash(str(exc), "error")
+        return redirect(_back(), 303)
+    flash(f"{item.name} added to your cart.", "success")
+    return redirect(url_for("shop.cart"), 303)
+
+
+@bp.post("/cart/update")
+def cart_update():
+    """Change a cart line's quantity (zero removes it)."""
+    form = UpdateCartForm()
+    product_id = product_id_of(form)
+    if not form.validate_on_submit() or product_id is None:
+        flash("Quantities are whole numbers from 0 up.", "error")
+        return redirect(url_for("shop.cart"), 303)
+    try:
+        cart_service.set_quantity(product_id, form.quantity.data)
+    except cart_service.CartError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("shop.cart"), 303)
+
+
+@bp.post("/cart/remove")
+def cart_remove():
+    """Remove a line from the cart."""
+    form = RemoveFromCartForm()
+    product_id = product_id_of(form)
+    if form.validate_on_submit() and product_id is not None:
+        cart_service.remove(product_id)
+    return redirect(url_for("shop.cart"), 303)

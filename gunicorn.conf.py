@@ -1,0 +1,12 @@
+"""Gunicorn settings, read from the environment the Heroku way."""
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads keep the shop answering while one customer waits on a slow gateway.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Above the gateway timeout (10 s), below the router's 30 s limit.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "25"))
+accesslog = "-"
+forwarded_allow_ips = "*"

@@ -1,0 +1,227 @@
+"""The provider contract: value objects, errors and the shared HTTP helper.
+
+A provider translates between these plain objects and one gateway's HTTP API.
+It never touches the database, the Flask session or ``url_for``.
+"""
+from __future__ import annotations
+
+import abc
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+#: ISO 4217 exponents of the currencies we sell in.
+EXPONENTS = {"XOF": 0, "XAF": 0, "RWF": 0, "NGN": 2, "USD": 2, "EUR": 2, "GBP": 2}
+
+#: Normalised payment outcomes a provider may report.
+STATUSES = ("pending", "succeeded", "failed", "cancelled", "expired")
+
+SECRET_KEYS = {
+    "apikey", "api_key", "api_token", "authorization", "password", "secret",
+    "secretkey", "irembopay-secretkey", "api_password", "x-api-key",
+}
+
+
+class ProviderError(Exception):
+    """The gateway answered and said no. The message is safe to log."""
+
+
+class ProviderUnavailable(ProviderError):
+    """The gateway could not be reached, timed out or failed (5xx)."""
+
+
+class InvalidCallback(Exception):
+    """A callback that cannot be read: wrong shape, missing reference."""
+
+
+def to_major(amount: int, currency: str) -> Decimal:
+    """Minor units to an exact Decimal in major units (never a float)."""
+    return Decimal(amount).scaleb(-EXPONENTS[currency])
+
+
+def whole_units(amount: int, currency: str) -> int:
+    """Minor units to whole major units, for gateways that take integers only."""
+    major = to_major(amount, currency)
+    if major != major.to_integral_value():
+        raise ProviderError(f"{amount} {currency} is not a whole amount")
+    return int(major)
+
+
+def redact(data: Any) -> Any:
+    """A copy of ``data`` with secret-looking keys masked, for logs and events."""
+    if isinstance(data, dict):
+        return {
+            k: "***" if str(k).lower() in SECRET_KEYS else redact(v) for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [redact(v) for v in data]
+    return data
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    quantity: int
+    unit_price: int  # minor units
+    total: int  # minor units
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """Everything a gateway needs to open a hosted payment for one attempt."""
+
+    reference: str  # our payment reference, unique per attempt
+    order_reference: str
+    amount: int  # minor units
+    currency: str
+    lines: tuple[Line, ...]
+    customer_name: str
+    customer_email: str
+    customer_phone: str
+    description: str
+    return_url: str
+    cancel_url: str
+    callback_url: str
+    order_url: str
+    expires_at: datetime
+    store_name: str = "Comptoir"
+    store_url: str = ""
+    language: str = "fr"
+
+
+@dataclass(frozen=True)
+class HostedPayment:
+    """The gateway accepted: its id for the payment and where to send the browser."""
+
+    gateway_ref: str
+    redirect_url: str
+    raw: dict = field(default_factory=dict)
+    #: The body we sent, kept for the payment's event log (never headers).
+    sent: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """An HTTP request from a gateway, without Flask."""
+
+    headers: dict[str, str]
+    body: bytes
+    form: dict[str, str]
+    query: dict[str, str]
+    url: str = ""
+    content_type: str = ""
+
+    def json(self) -> Any:
+        """The body as JSON, or InvalidCallback."""
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise InvalidCallback("body is not JSON") from None
+
+
+@dataclass(frozen=True)
+class CallbackNotice:
+    """What a callback says. ``verified`` only when a signature proved it."""
+
+    reference: str
+    claimed_status: str | None
+    verified: bool
+    note: str
+    payload: Any = None
+    amount: int | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentRef:
+    """The ids we stored for one attempt, to ask the gateway about it."""
+
+    reference: str
+    gateway_ref: str | None
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """The gateway's word on a payment, normalised to one of :data:`STATUSES`."""
+
+    status: str
+    amount: int | None
+    currency: str | None
+    raw: Any = None
+    note: str = ""
+
+
+class GatewayHTTP:
+    """All gateway HTTP goes through here: one session, a timeout on every call,
+    no redirects followed, and ``requests`` errors turned into ours."""
+
+    def __init__(self, session: requests.Session, timeout: float, name: str):
+        self.session = session
+        self.timeout = timeout
+        self.name = name
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send one request; raise ProviderUnavailable on network errors and 5xx."""
+        kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("allow_redirects", False)
+        try:
+            response = self.session.request(method, url, **kwargs)
+        except requests.Timeout:
+            raise ProviderUnavailable(f"{self.name} timed out") from None
+        except requests.RequestException as exc:
+            raise ProviderUnavailable(f"{self.name} unreachable ({type(exc).__name__})") from None
+        if response.status_code >= 500:
+            raise ProviderUnavailable(f"{self.name} answered HTTP {response.status_code}")
+        return response
+
+    def json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Send one request and decode its JSON answer."""
+        response = self.request(method, url, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise ProviderError(
+                f"{self.name} answered HTTP {response.status_code} with no JSON"
+            ) from None
+
+
+class PaymentProvider(abc.ABC):
+    """One gateway behind the shop's interface (see DESIGN.md §5)."""
+
+    name: str
+    display_name: str
+    currencies: frozenset[str]
+    #: One line shown under the gateway's name at checkout.
+    blurb: str = ""
+    #: Settings read from ``<NAME>_<KEY>``; all required once any is set.
+    credential_keys: tuple[str, ...] = ()
+    #: Where the built-in simulator serves this gateway, under ``/_sim/``.
+    simulator_path: str = ""
+    #: Whether the gateway sends the browser back to us after payment.
+    returns_browser: bool = True
+
+    def __init__(self, settings: dict[str, str], http: GatewayHTTP):
+        self.settings = settings
+        self.http = http
+
+    @abc.abstractmethod
+    def create(self, request: CheckoutRequest) -> HostedPayment:
+        """Open a hosted payment; return the gateway's id and the payment URL."""
+
+    @abc.abstractmethod
+    def parse_callback(self, inbound: Inbound) -> CallbackNotice:
+        """Read a callback: our reference and what it claims, verified or not."""
+
+    @abc.abstractmethod
+    def fetch_status(self, payment: PaymentRef) -> StatusReport:
+        """Ask the gateway for the payment's status."""
+
+    def url(self, path: str) -> str:
+        """An absolute URL under the configured base URL."""
+        return self.settings["base_url"].rstrip("/") + "/" + path.lstrip("/")

@@ -1,0 +1,1 @@
+"""Services decide and change state; each state change is one transaction."""

@@ -1,0 +1,161 @@
+"""The cart lives in the session as ``{product_id: quantity}``; prices never do.
+
+Every total is recomputed from the database on each request.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from flask import current_app, session
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from extensions import db
+from models import Product
+
+
+class CartError(ValueError):
+    """A cart change that cannot be made; the message is for the customer."""
+
+
+@dataclass
+class CartLine:
+    product: Product
+    quantity: int
+    unit_price: int
+    line_total: int
+
+
+@dataclass
+class PricedCart:
+    currency: str
+    lines: list[CartLine] = field(default_factory=list)
+    #: Messages about items that were dropped or reduced (no price, no stock).
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(line.line_total for line in self.lines)
+
+    @property
+    def count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    def items(self) -> dict[int, int]:
+        """``{product_id: quantity}`` of what can actually be bought."""
+        return {line.product.id: line.quantity for line in self.lines}
+
+
+def current_currency() -> str:
+    """The market's currency chosen in the session (never from a form at checkout)."""
+    return session.get("currency") or current_app.config["DEFAULT_CURRENCY"]
+
+
+def raw_items() -> dict[int, int]:
+    """The session's cart as ``{product_id: quantity}``, ignoring garbage."""
+    items = {}
+    for key, qty in (session.get("cart") or {}).items():
+        if str(key).isdigit() and isinstance(qty, int) and qty > 0:
+            items[int(key)] = qty
+    return items
+
+
+def _save(items: dict[int, int]) -> None:
+    session["cart"] = {str(k): v for k, v in items.items()}
+    session.permanent = True
+    reset_checkout_key()
+
+
+def reset_checkout_key() -> None:
+    """Forget the checkout key: the next checkout places a new order."""
+    session.pop("checkout_key", None)
+
+
+def checkout_key() -> str:
+    """The key that makes one cart state place at most one order."""
+    if "checkout_key" not in session:
+        session["checkout_key"] = secrets.token_urlsafe(16)
+    return session["checkout_key"]
+
+
+def _sellable(product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None or not product.active:
+        raise CartError("This product is not available.")
+    if product.price_in(current_currency()) is None:
+        raise CartError(f"{product.name} is not sold in {current_currency()}.")
+    return product
+
+
+def max_quantity(product: Product) -> int:
+    """The most of ``product`` one cart may hold: its stock, capped by configuration."""
+    return min(product.stock, current_app.config["CART_MAX_QUANTITY"])
+
+
+def add(product_id: int, quantity: int) -> Product:
+    """Add ``quantity`` of a product, refusing more than stock or the maximum."""
+    product = _sellable(product_id)
+    items = raw_items()
+    wanted = items.get(product_id, 0) + quantity
+    if product.stock <= 0:
+        raise CartError(f"{product.name} is out of stock.")
+    if wanted > max_quantity(product):
+        raise CartError(f"You can buy at most {max_quantity(product)} of {product.name}.")
+    if product_id not in items and len(items) >= current_app.config["CART_MAX_LINES"]:
+        raise CartError("Your cart is full.")
+    items[product_id] = wanted
+    _save(items)
+    return product
+
+
+def set_quantity(product_id: int, quantity: int) -> None:
+    """Change a line's quantity; zero removes it."""
+    items = raw_items()
+    if product_id not in items:
+        raise CartError("This product is not in your cart.")
+    if quantity == 0:
+        return remove(product_id)
+    product = _sellable(product_id)
+    if quantity > max_quantity(product):
+        raise CartError(f"You can buy at most {max_quantity(product)} of {product.name}.")
+    items[product_id] = quantity
+    _save(items)
+
+
+def remove(product_id: int) -> None:
+    """Drop a line from the cart."""
+    items = raw_items()
+    items.pop(product_id, None)
+    _save(items)
+
+
+def clear() -> None:
+    """Empty the cart (after the customer was sent to pay)."""
+    session.pop("cart", None)
+    reset_checkout_key()
+
+
+def priced(currency: str | None = None) -> PricedCart:
+    """The cart priced from the database in ``currency`` (default: the session's)."""
+    currency = currency or current_currency()
+    items = raw_items()
+    cart = PricedCart(currency=currency)
+    if not items:
+        return cart
+    products = db.session.scalars(
+        select(Product).where(Product.id.in_(items)).options(selectinload(Product.prices))
+    ).all()
+    for product in sorted(products, key=lambda p: p.name):
+        price = product.price_in(currency)
+        if not product.active or price is None:
+            cart.notices.append(f"{product.name} is not available in {currency}.")
+            continue
+        qty = min(items[product.id], max_quantity(product))
+        if qty <= 0:
+            cart.notices.append(f"{product.name} is out of stock.")
+            continue
+        if qty < items[product.id]:
+            cart.notices.append(f"Only {qty} of {product.name} left: quantity reduced.")
+        cart.lines.append(CartLine(product, qty, price.amount, price.amount * qty))
+    return cart

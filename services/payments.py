@@ -1,0 +1,291 @@
+"""Payment attempts: starting one, and the one way a payment's status changes.
+
+``apply_update`` is called from callbacks, the order page, the landings and
+reconciliation. It only moves forward, is idempotent, and uses conditional
+UPDATEs so concurrent updates of one payment serialize on every database.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import current_app, url_for
+from sqlalchemy import select, update
+
+from extensions import db
+from models import Order, Payment, PaymentEvent, utcnow
+from providers.base import (
+    CheckoutRequest,
+    Inbound,
+    InvalidCallback,
+    Line,
+    PaymentRef,
+    ProviderError,
+    ProviderUnavailable,
+    StatusReport,
+    redact,
+)
+from services.gateways import get_provider
+from services.orders import new_reference
+
+log = logging.getLogger(__name__)
+
+#: Allowed moves: status → statuses it may become. A success may still arrive
+#: late on an attempt we had given up on: it is recorded, never dropped.
+FORWARD = {
+    "created": {"pending", "succeeded", "failed", "cancelled", "expired", "error"},
+    "pending": {"succeeded", "failed", "cancelled", "expired"},
+    "failed": {"succeeded"},
+    "cancelled": {"succeeded"},
+    "expired": {"succeeded"},
+    "error": {"pending", "succeeded"},
+    "succeeded": set(),
+}
+PAYLOAD_LIMIT = 20_000
+
+
+class PaymentStartError(Exception):
+    """The gateway did not open a payment; the message is for the customer."""
+
+    def __init__(self, message: str, http_status: int = 400):
+        super().__init__(message)
+        self.http_status = http_status
+
+
+def log_event(payment: Payment | None, gateway: str, kind: str, payload: Any = None,
+              *, verified: bool = False, note: str = "") -> PaymentEvent:
+    """Append one event to a payment's log (secrets redacted); caller commits."""
+    if isinstance(payload, (bytes, bytearray)):
+        text = payload.decode("utf-8", "replace")
+    else:
+        text = json.dumps(redact(payload), default=str, ensure_ascii=False, sort_keys=True)
+    event = PaymentEvent(
+        payment=payment, gateway=gateway, kind=kind, payload=text[:PAYLOAD_LIMIT],
+        verified=verified, note=note[:300], status_after=payment.status if payment else None,
+    )
+    db.session.add(event)
+    return event
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL on the configured public base URL (never the Host header)."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def checkout_request(order: Order, payment: Payment) -> CheckoutRequest:
+    """What the gateway needs to open a payment for ``payment``."""
+    shop = current_app.config["SHOP_NAME"]
+    return CheckoutRequest(
+        reference=payment.reference,
+        order_reference=order.reference,
+        amount=payment.amount,
+        currency=payment.currency,
+        lines=tuple(Line(l.name, l.quantity, l.unit_price, l.line_total) for l in order.lines),
+        customer_name=order.customer_name,
+        customer_email=order.customer_email,
+        customer_phone=order.customer_phone,
+        description=f"{shop} — commande {order.reference}",
+        return_url=external_url("checkout.order_return", token=order.token, ref=payment.reference),
+        cancel_url=external_url("checkout.order_cancel", token=order.token, ref=payment.reference),
+        callback_url=external_url("payments.callback", gateway=payment.gateway),
+        order_url=external_url("checkout.order", token=order.token),
+        expires_at=order.expires_at,
+        store_name=shop,
+        store_url=current_app.config["PUBLIC_BASE_URL"],
+    )
+
+
+def start_payment(order: Order, gateway: str) -> Payment:
+    """Open a payment attempt at ``gateway`` for ``order``.
+
+    The attempt is committed before the gateway is called and the gateway's
+    ids before the caller redirects. A refusal leaves the attempt in ``error``
+    with an event saying why, and raises PaymentStartError.
+    """
+    try:
+        provider = get_provider(gateway)
+    except KeyError:
+        raise PaymentStartError("This payment method is not available.") from None
+    if order.currency not in provider.currencies:
+        raise PaymentStartError(f"{provider.display_name} does not accept {order.currency}.")
+    payment = Payment(order=order, reference=new_reference("PAY", 12), gateway=gateway,
+                      amount=order.total, currency=order.currency, status="created")
+    db.session.add(payment)
+    db.session.commit()
+    try:
+        hosted = provider.create(checkout_request(order, payment))
+    except ProviderError as exc:
+        _record_create_failure(payment, exc)
+        status = 503 if isinstance(exc, ProviderUnavailable) else 502
+        raise PaymentStartError(_customer_message(provider.display_name, exc), status) from None
+    _move(payment, "pending", gateway_ref=hosted.gateway_ref, redirect_url=hosted.redirect_url)
+    log_event(payment, gateway, "created", {"sent": hosted.sent, "received": hosted.raw},
+              note=f"invoice opened, customer sent to {provider.display_name}")
+    db.session.commit()
+    log.info("payment %s for order %s opened at %s", payment.reference, order.reference, gateway)
+    return payment
+
+
+def _record_create_failure(payment: Payment, exc: ProviderError) -> None:
+    _move(payment, "error")
+    log_event(payment, payment.gateway, "create-failed", None, note=str(exc))
+    db.session.commit()
+    log.warning("payment %s: %s", payment.reference, exc)
+
+
+def _customer_message(display_name: str, exc: ProviderError) -> str:
+    if isinstance(exc, ProviderUnavailable):
+        return (f"{display_name} could not be reached just now. Your cart is saved: "
+                "please try again in a moment, or choose another payment method.")
+    return (f"{display_name} could not open the payment. Your cart is saved: "
+            "please check your details and try again, or choose another payment method.")
+
+
+def _move(payment: Payment, new: str, **values: Any) -> bool:
+    """Move ``payment`` to ``new`` only if that is a forward move from its current status."""
+    sources = [status for status, targets in FORWARD.items() if new in targets]
+    result = db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status.in_(sources))
+        .values(status=new, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.refresh(payment)
+    return result.rowcount == 1
+
+
+def _mismatch(payment: Payment, report: StatusReport) -> str | None:
+    if report.amount is None or report.currency is None:
+        return "the gateway did not report the amount paid"
+    if report.amount != payment.amount or report.currency != payment.currency:
+        return (f"amount mismatch: expected {payment.amount} {payment.currency}, "
+                f"gateway reports {report.amount} {report.currency}")
+    return None
+
+
+def flag(payment: Payment, reason: str) -> None:
+    """Mark a payment for the merchant's attention (caller commits)."""
+    payment.attention = reason[:200]
+    log.warning("payment %s needs attention: %s", payment.reference, reason)
+
+
+def apply_update(payment: Payment, report: StatusReport, *, kind: str, payload: Any = None,
+                 verified: bool = True, note: str = "") -> bool:
+    """Apply the gateway's verified word to ``payment`` and its order, in one transaction.
+
+    Returns True when the payment's status changed. Duplicates and backward
+    moves change nothing and are still logged.
+    """
+    new = report.status
+    problem = _mismatch(payment, report) if new == "succeeded" else None
+    if problem:
+        flag(payment, problem)
+        log_event(payment, payment.gateway, kind, payload, verified=verified,
+                  note=_join(note, f"not paid: {problem}"))
+        db.session.commit()
+        return False
+    changed = _move(payment, new)
+    outcome = f"{payment.status}" if changed else f"no change (already {payment.status})"
+    if changed and new == "succeeded":
+        outcome = _pay_order(payment)
+    log_event(payment, payment.gateway, kind, payload, verified=verified,
+              note=_join(note, f"gateway says {new}: {outcome}"))
+    db.session.commit()
+    return changed
+
+
+def _pay_order(payment: Payment) -> str:
+    now = utcnow()
+    result = db.session.execute(
+        update(Order)
+        .where(Order.id == payment.order_id, Order.status == "pending")
+        .values(status="paid", paid_at=now, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    order = db.session.get(Order, payment.order_id)
+    db.session.refresh(order)
+    if result.rowcount == 1:
+        log.info("order %s paid by %s", order.reference, payment.reference)
+        return "order paid"
+    flag(payment, f"money received on an order that is already {order.status}: refund or accept")
+    return f"flagged: order already {order.status}"
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def payment_ref(payment: Payment) -> PaymentRef:
+    """The stored ids of ``payment``, for asking its gateway."""
+    return PaymentRef(payment.reference, payment.gateway_ref, payment.amount, payment.currency)
+
+
+def refresh_status(payment: Payment, *, force: bool = False, kind: str = "status-check",
+                   payload: Any = None, note: str = "") -> StatusReport | None:
+    """Ask the gateway about an open payment (at most every STATUS_RECHECK_SECONDS
+    unless forced) and apply its answer. None when nothing was asked or it failed."""
+    if not force and not _due_for_check(payment):
+        return None
+    payment.last_checked_at = utcnow()
+    db.session.commit()
+    try:
+        report = get_provider(payment.gateway).fetch_status(payment_ref(payment))
+    except (ProviderError, KeyError) as exc:
+        log_event(payment, payment.gateway, kind, payload, note=_join(note, f"status check failed: {exc}"))
+        db.session.commit()
+        return None
+    apply_update(payment, report, kind=kind, payload=payload if payload is not None else report.raw,
+                 note=note)
+    return report
+
+
+def _due_for_check(payment: Payment) -> bool:
+    if payment.status not in Payment.ACTIVE or not payment.gateway_ref:
+        return False
+    if payment.last_checked_at is None:
+        return True
+    age = (utcnow() - payment.last_checked_at).total_seconds()
+    return age >= current_app.config["STATUS_RECHECK_SECONDS"]
+
+
+def customer_cancelled(payment: Payment) -> None:
+    """The browser came back through the cancel URL: re-check, and if the gateway
+    says nothing was paid, end this attempt as cancelled so a retry is offered."""
+    report = refresh_status(payment, force=True, kind="return",
+                            note="customer came back through the cancel URL")
+    if report is not None and report.status in ("pending", "failed"):
+        if _move(payment, "cancelled"):
+            log_event(payment, payment.gateway, "return", None,
+                      note="attempt cancelled by the customer; the gateway confirmed nothing was paid")
+            db.session.commit()
+
+
+def find_payment(reference: str) -> Payment | None:
+    """The payment with our ``reference``."""
+    return db.session.scalar(select(Payment).where(Payment.reference == reference))
+
+
+def handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
+    """Handle one gateway callback: log it, verify it, apply it. Returns (HTTP status, body)."""
+    provider = get_provider(gateway)
+    try:
+        notice = provider.parse_callback(inbound)
+    except InvalidCallback as exc:
+        log_event(None, gateway, "callback", inbound.body, note=f"rejected: {exc}")
+        db.session.commit()
+        return 400, {"error": f"malformed callback: {exc}"}
+    payment = find_payment(notice.reference)
+    if payment is None or payment.gateway != gateway:
+        log_event(None, gateway, "callback", notice.payload,
+                  note=f"rejected: unknown reference {notice.reference[:40]}")
+        db.session.commit()
+        return 404, {"error": "unknown payment reference"}
+    note = _join(notice.note, f"callback claims {notice.claimed_status or 'nothing readable'}")
+    if notice.verified and notice.claimed_status:
+        report = StatusReport(notice.claimed_status, notice.amount, notice.currency, notice.payload)
+        apply_update(payment, report, kind="callback", payload=notice.payload, note=note)
+    elif refresh_status(payment, force=True, kind="callback", payload=notice.payload, note=note) is None \
+            and payment.status in Payment.ACTIVE:
+        return 503, {"error": "could not confirm with the gateway; retry later"}
+    return 200, {"ok": True, "status": payment.status}

@@ -1,0 +1,20 @@
+"""The gateway simulator: Comptoir's stand-in for the real gateways.
+
+Each gateway is served under ``/_sim/<gateway>/`` with its real paths, headers,
+authentication, body checks, hosted payment page, callbacks and status API, so
+the provider modules run unchanged against it. Mounted only when
+``SIMULATOR_ENABLED`` (on in development and tests, off in production).
+State is kept in memory: run it in one process (``flask run``), not several.
+"""
+from __future__ import annotations
+
+from flask import Blueprint
+
+#: The credentials the simulator accepts, used when a gateway has none configured.
+SIM_CREDENTIALS: dict[str, dict[str, str]] = {
+    "ligdicash": {"api_key": "sim-ligdicash-apikey", "api_token": "sim-ligdicash-api-token"},
+}
+
+bp = Blueprint("simulator", __name__, url_prefix="/_sim")
+
+from . import ligdicash, routes  # noqa: E402,F401  (registers the routes)

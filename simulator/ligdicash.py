@@ -1,0 +1,216 @@
+"""Simulated LigdiCash: create, confirm, hosted page, double callbacks, redirects.
+
+Wire formats follow seed 000 and ``shared/providers/ligdicash-payunit-fcfpay.md`` §L:
+errors are ``response_code: "01"`` with ``Echec (CodeXX)`` in a 200 answer.
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+
+from flask import current_app, jsonify, redirect, render_template, request
+
+from . import SIM_CREDENTIALS, bp
+from .delivery import deliver
+from .state import STATE, SimInvoice
+
+NAME = "ligdicash"
+WIKI = "https://client.ligdicash.com/wiki/"
+PHONE = re.compile(r"^\d{8,15}$")
+MIN_AMOUNT, MAX_AMOUNT = 9, 2_000_000
+
+
+def _answer(code: str, text: str, token: str = "", wiki: str = "createInvoice", **extra):
+    body = {"response_code": code, "token": token, "response_text": text,
+            "description": "", "wiki": WIKI + wiki, **extra}
+    return jsonify(body)
+
+
+def _fail(sub_code: str, wiki: str = "createInvoice"):
+    return _answer("01", f"Echec ({sub_code})", wiki=wiki)
+
+
+def _authorised() -> bool:
+    creds = SIM_CREDENTIALS[NAME]
+    return (request.headers.get("Apikey") == creds["api_key"]
+            and request.headers.get("Authorization") == f"Bearer {creds['api_token']}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_url(value) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://"))
+
+
+def validate_create(body) -> str | None:
+    """The LigdiCash sub-code refusing ``body``, or None when it is acceptable."""
+    try:
+        invoice = body["commande"]["invoice"]
+        store = body["commande"]["store"]
+        actions = body["commande"]["actions"]
+    except (KeyError, TypeError):
+        return "Code08"
+    items = invoice.get("items")
+    if not isinstance(items, list) or not _is_int(invoice.get("total_amount")):
+        return "Code08"
+    for item in items:
+        if not (isinstance(item, dict) and isinstance(item.get("name"), str)
+                and _is_int(item.get("quantity")) and item["quantity"] > 0
+                and _is_int(item.get("unit_price")) and _is_int(item.get("total_price"))
+                and item["total_price"] == item["unit_price"] * item["quantity"]):
+            return "Code08"
+    if items and sum(i["total_price"] for i in items) != invoice["total_amount"]:
+        return "Code08"
+    if not MIN_AMOUNT <= invoice["total_amount"] <= MAX_AMOUNT:
+        return "Code02"
+    if invoice.get("devise") != "XOF" or not isinstance(invoice.get("description"), str):
+        return "Code08"
+    if not isinstance(invoice.get("customer"), str):
+        return "Code08"
+    if not (isinstance(store, dict) and isinstance(store.get("name"), str)
+            and isinstance(store.get("website_url"), str)):
+        return "Code08"
+    if not all(_is_url((actions or {}).get(k)) for k in ("cancel_url", "return_url", "callback_url")):
+        return "Code08"
+    return None
+
+
+@bp.post("/ligdicash/pay/v01/redirect/checkout-invoice/create")
+def ligdicash_create():
+    """``POST /pay/v01/redirect/checkout-invoice/create`` as LigdiCash answers it."""
+    faults = STATE.faults_for(NAME)
+    if faults["create"] == "http500":
+        return "Internal Server Error", 500
+    if not _authorised():
+        return _fail("Code00")
+    body = request.get_json(silent=True)
+    problem = validate_create(body)
+    if problem:
+        return _fail(problem)
+    if faults["create"] == "refuse":
+        return _fail("Code04")
+    invoice = _store(body)
+    if faults["create"] == "timeout":
+        # The invoice exists, but the answer comes too late for the shop to see it.
+        time.sleep(current_app.config["GATEWAY_TIMEOUT_SECONDS"] + 1)
+    link = request.host_url.rstrip("/") + f"/_sim/ligdicash/pay/invoice/{invoice.token}"
+    return _answer("00", link, token=invoice.token)
+
+
+def _store(body: dict) -> SimInvoice:
+    commande = body["commande"]
+    custom = commande.get("custom_data") or {}
+    return STATE.add(SimInvoice(
+        gateway=NAME,
+        token="eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(24),
+        reference=str(custom.get("transaction_id", "")),
+        amount=commande["invoice"]["total_amount"],
+        currency="XOF",
+        request=body,
+        status="pending",
+        callback_url=commande["actions"]["callback_url"],
+        return_url=commande["actions"]["return_url"],
+        cancel_url=commande["actions"]["cancel_url"],
+    ))
+
+
+@bp.get("/ligdicash/pay/v01/redirect/checkout-invoice/confirm")
+@bp.get("/ligdicash/pay/v01/redirect/checkout-invoice/confirm/")
+def ligdicash_confirm():
+    """``GET …/confirm?invoiceToken=`` (``token`` accepted too, as the docs disagree)."""
+    faults = STATE.faults_for(NAME)
+    if faults["status"] == "http500":
+        return "Internal Server Error", 500
+    if faults["status"] == "timeout":
+        time.sleep(current_app.config["GATEWAY_TIMEOUT_SECONDS"] + 1)
+    if not _authorised():
+        return _fail("Code00", "confirmInvoice")
+    token = request.args.get("invoiceToken") or request.args.get("token") or ""
+    invoice = STATE.get(token)
+    if invoice is None or invoice.gateway != NAME:
+        return _fail("Code02", "confirmInvoice")
+    return jsonify(status_payload(invoice, faults["amount_delta"]))
+
+
+def status_payload(invoice: SimInvoice, amount_delta: int = 0) -> dict:
+    """The body LigdiCash sends in ``confirm`` answers and in callbacks (JSON variant)."""
+    invoice_body = invoice.request["commande"]["invoice"]
+    amount = invoice.amount + amount_delta
+    done = invoice.status != "pending"
+    return {
+        "date": invoice.created_at.strftime("%Y-%m-%d %H:%M:%S+00"),
+        "wiki": WIKI + "confirmInvoice",
+        "token": "",
+        "amount": amount,
+        "montant": amount,
+        "status": invoice.status,
+        "customer": invoice.payer_phone or None,
+        "oreference": "",
+        "request_id": "P" + str(abs(hash(invoice.token)) % 10**13),
+        "custom_data": [
+            {"keyof_customdata": "transaction_id", "valueof_customdata": invoice.reference,
+             "datecreation_customdata": invoice.created_at.isoformat()},
+            {"keyof_customdata": "hash", "valueof_customdata": secrets.token_hex(16),
+             "datecreation_customdata": invoice.created_at.isoformat()},
+            {"keyof_customdata": "logfile", "valueof_customdata": secrets.token_hex(8),
+             "datecreation_customdata": invoice.created_at.isoformat()},
+        ],
+        "description": invoice_body.get("description", ""),
+        "external_id": invoice.reference,
+        "operator_id": "11" if done else "",
+        "operator_name": "ORANGE BURKINA" if done else "",
+        "response_code": "00",
+        "response_text": "",
+        "customer_details": {
+            "email": invoice_body.get("customer_email", ""),
+            "phone": invoice.payer_phone,
+            "details": "",
+            "lastname": invoice_body.get("customer_lastname", ""),
+            "firstname": invoice_body.get("customer_firstname", ""),
+        },
+    }
+
+
+def callback_requests(invoice: SimInvoice, variants: str) -> list[dict]:
+    """The POSTs LigdiCash sends for one event: JSON and form (custom_data as a JSON string)."""
+    payload = status_payload(invoice)
+    form = {k: json.dumps(v) if isinstance(v, (list, dict)) else ("" if v is None else str(v))
+            for k, v in payload.items()}
+    sends = []
+    if variants in ("both", "json"):
+        sends.append({"json": payload})
+    if variants in ("both", "form"):
+        sends.append({"data": form})
+    return sends
+
+
+@bp.route("/ligdicash/pay/invoice/<token>", methods=["GET", "POST"])
+def ligdicash_page(token: str):
+    """LigdiCash's hosted payment page: pay (with a phone number), decline or cancel."""
+    invoice = STATE.get(token)
+    if invoice is None or invoice.gateway != NAME:
+        return render_template("simulator/unknown.html"), 404
+    if request.method == "GET" or invoice.status != "pending":
+        return render_template("simulator/ligdicash_pay.html", invoice=invoice, error=None)
+    action = request.form.get("action")
+    if action == "cancel":
+        return redirect(invoice.cancel_url, 303)
+    if action == "pay":
+        phone = request.form.get("phone", "").replace(" ", "")
+        if not PHONE.match(phone):
+            error = "Numéro invalide : indicatif pays puis numéro, sans + ni espaces (ex. 22670000000)."
+            return render_template("simulator/ligdicash_pay.html", invoice=invoice, error=error), 400
+        invoice.payer_phone, invoice.status = phone, "completed"
+    elif action == "decline":
+        invoice.status = "notcompleted"
+    else:
+        return render_template("simulator/ligdicash_pay.html", invoice=invoice,
+                               error="Choisissez une action."), 400
+    faults = STATE.faults_for(NAME)
+    deliver(invoice, invoice.callback_url, callback_requests(invoice, faults["callbacks"]),
+            delay=faults["callback_delay"])
+    return redirect(invoice.return_url, 303)

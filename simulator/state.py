@@ -1,0 +1,76 @@
+"""The simulator's memory: invoices it has opened and the faults it is told to play."""
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+#: Faults each gateway can be told to play, with their defaults.
+DEFAULT_FAULTS: dict[str, Any] = {
+    "create": "",  # "", "http500", "timeout", "refuse"
+    "callbacks": "both",  # "both", "json", "form", "none"
+    "callback_delay": 0,  # seconds before callbacks are sent (in a thread)
+    "status": "",  # "", "http500", "timeout"
+    "amount_delta": 0,  # added to the amount the status API reports
+}
+
+
+@dataclass
+class SimInvoice:
+    gateway: str
+    token: str
+    reference: str
+    amount: int  # as the gateway counts it (whole francs for LigdiCash)
+    currency: str
+    request: dict
+    status: str
+    callback_url: str = ""
+    return_url: str = ""
+    cancel_url: str = ""
+    payer_phone: str = ""
+    created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    deliveries: list[str] = field(default_factory=list)
+
+
+class SimState:
+    """Thread-safe store of simulated invoices and faults."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.invoices: dict[str, SimInvoice] = {}
+        self.faults: dict[str, dict[str, Any]] = {}
+
+    def reset(self) -> None:
+        """Forget every invoice and fault."""
+        with self.lock:
+            self.invoices.clear()
+            self.faults.clear()
+
+    def faults_for(self, gateway: str) -> dict[str, Any]:
+        """The faults currently set for ``gateway`` (defaults filled in)."""
+        return {**DEFAULT_FAULTS, **self.faults.get(gateway, {})}
+
+    def set_faults(self, gateway: str, **faults: Any) -> None:
+        """Tell ``gateway`` to misbehave (unknown names are refused)."""
+        unknown = set(faults) - set(DEFAULT_FAULTS)
+        if unknown:
+            raise ValueError(f"unknown faults: {', '.join(sorted(unknown))}")
+        with self.lock:
+            self.faults.setdefault(gateway, {}).update(faults)
+
+    def add(self, invoice: SimInvoice) -> SimInvoice:
+        with self.lock:
+            self.invoices[invoice.token] = invoice
+        return invoice
+
+    def get(self, token: str) -> SimInvoice | None:
+        with self.lock:
+            return self.invoices.get(token)
+
+    def new_token(self, prefix: str = "") -> str:
+        return prefix + secrets.token_urlsafe(24)
+
+
+STATE = SimState()

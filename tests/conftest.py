@@ -1,0 +1,100 @@
+"""Fixtures: one app and one live server per session (the simulator and the shop
+over real HTTP), a fresh database per test, and shopper helpers.
+
+The schema is built by the committed migrations. Set ``TEST_DATABASE_URL`` to
+run the same suite on PostgreSQL.
+"""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from app import create_app
+from extensions import db
+from services.demo import seed_demo
+from simulator.state import STATE
+from tests.helpers import Shopper
+
+
+def _rebuild_schema(app) -> None:
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE"))
+            db.session.execute(text("CREATE SCHEMA public"))
+            db.session.commit()
+        else:
+            db.drop_all()
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def app():
+    """The app under test, served on a random local port with the simulator on."""
+    app = create_app("testing")
+    _rebuild_schema(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def fresh_database(app):
+    """Empty every table, reload the demo catalogue, forget simulator state."""
+    saved = dict(app.config)
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        seed_demo()
+        db.session.remove()
+    STATE.reset()
+    yield
+    app.config.clear()
+    app.config.update(saved)
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for reading and changing the database inside a test."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def base_url(app) -> str:
+    return app.config["PUBLIC_BASE_URL"]
+
+
+@pytest.fixture
+def shopper(base_url, ctx) -> Shopper:
+    """A customer's browser: cookies, CSRF tokens, real HTTP to the live server."""
+    with Shopper(base_url) as browser:
+        yield browser
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def pytest_report_header(config):
+    from config import TestingConfig
+
+    return f"database: {TestingConfig.SQLALCHEMY_DATABASE_URI.split('@')[-1]}"

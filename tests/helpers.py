@@ -1,0 +1,107 @@
+"""Shopper: a customer's browser driven over real HTTP (requests), with the
+action helpers the tests repeat (cart, checkout, paying on the gateway's page)."""
+from __future__ import annotations
+
+import re
+from html import unescape
+from urllib.parse import urljoin
+
+import requests
+from sqlalchemy import func, select
+
+from extensions import db
+from models import Order, Payment, PaymentEvent, Product
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CHECKOUT_KEY = re.compile(r'id="checkout_key" name="checkout_key" type="hidden" value="([^"]+)"')
+CUSTOMER = {"name": "Awa Ouédraogo", "email": "awa@example.bf", "phone": "+226 70 12 34 56"}
+
+
+class Shopper:
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.http = requests.Session()
+
+    def __enter__(self) -> Shopper:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.http.close()
+
+    def url(self, path: str) -> str:
+        return urljoin(self.base_url + "/", path.lstrip("/")) if not path.startswith("http") else path
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", 15)
+        return self.http.get(self.url(path), **kwargs)
+
+    def csrf_token(self, path: str = "/") -> str:
+        match = CSRF.search(self.get(path).text)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def post(self, path: str, data: dict | None = None, *, csrf_from: str = "/",
+             follow: bool = False, csrf: bool = True) -> requests.Response:
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf_token(csrf_from))
+        return self.http.post(self.url(path), data=data, allow_redirects=follow, timeout=15)
+
+    # cart
+    def add_to_cart(self, slug: str, quantity: int = 1, **extra) -> requests.Response:
+        product_id = db.session.scalar(select(Product.id).where(Product.slug == slug))
+        return self.post("/cart/add", {"product_id": product_id, "quantity": quantity, **extra})
+
+    def set_market(self, currency: str) -> requests.Response:
+        return self.post("/market", {"currency": currency})
+
+    # checkout
+    def checkout_key(self) -> str:
+        match = CHECKOUT_KEY.search(self.get("/checkout").text)
+        assert match, "no checkout form"
+        return match.group(1)
+
+    def checkout(self, gateway: str = "ligdicash", key: str | None = None, **fields) -> requests.Response:
+        data = {**CUSTOMER, "gateway": gateway, "checkout_key": key or self.checkout_key(), **fields}
+        return self.post("/checkout", data, csrf_from="/cart")
+
+    def buy(self, slug: str = "pagne-wax-6-yards", quantity: int = 1, **fields) -> requests.Response:
+        """Add one product and check out; returns the 303 to the gateway."""
+        self.add_to_cart(slug, quantity)
+        return self.checkout(**fields)
+
+    def on_gateway_page(self, redirect: requests.Response, action: str = "pay",
+                        phone: str = "22670000000") -> requests.Response:
+        """On the simulated gateway's page, pay / decline / cancel; follow back to the shop."""
+        assert redirect.status_code == 303, redirect.text[:500]
+        page = redirect.headers["Location"]
+        assert self.get(page).status_code == 200
+        return self.http.post(page, data={"action": action, "phone": phone}, timeout=15)
+
+
+def text_of(response: requests.Response) -> str:
+    """The page's visible text, roughly: tags stripped, entities decoded."""
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text)))
+
+
+def only_order() -> Order:
+    orders = db.session.scalars(select(Order)).all()
+    assert len(orders) == 1, f"expected one order, found {len(orders)}"
+    return orders[0]
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def events(payment: Payment, kind: str | None = None) -> list[PaymentEvent]:
+    db.session.expire_all()
+    stmt = select(PaymentEvent).where(PaymentEvent.payment_id == payment.id).order_by(PaymentEvent.id)
+    if kind:
+        stmt = stmt.where(PaymentEvent.kind == kind)
+    return list(db.session.scalars(stmt))
+
+
+def stock_of(slug: str) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(Product.stock).where(Product.slug == slug))
