@@ -130,6 +130,12 @@ def register_hooks(app: Flask) -> None:
 
         return REGISTRY[name].display_name if name in REGISTRY else name
 
+    @app.template_filter("gateway_returns")
+    def gateway_returns(name: str) -> bool:
+        from providers import REGISTRY
+
+        return name in REGISTRY and REGISTRY[name].returns_browser
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault(

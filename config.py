@@ -81,12 +81,8 @@ class Config:
 
     #: The built-in gateway simulator; ``None`` means "on unless production".
     SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", True)
-
-    LIGDICASH_API_KEY = os.environ.get("LIGDICASH_API_KEY", "")
-    LIGDICASH_API_TOKEN = os.environ.get("LIGDICASH_API_TOKEN", "")
-    LIGDICASH_BASE_URL = os.environ.get(
-        "LIGDICASH_BASE_URL", "https://app.ligdicash.com/pay/v01/"
-    )
+    # Gateway settings (<GATEWAY>_<KEY>) are read from the environment by
+    # services.gateways.gateway_settings, from each provider's declared keys.
 
 
 class TestingConfig(Config):

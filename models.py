@@ -65,6 +65,8 @@ class Product(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     image: Mapped[str] = mapped_column(String(200), default="")
+    #: The merchant's IremboPay product code for this product, when registered there.
+    irembopay_product_code: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     stock: Mapped[int] = mapped_column(Integer, default=0)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
@@ -107,9 +109,11 @@ class Order(db.Model):
     customer_name: Mapped[str] = mapped_column(String(120))
     customer_email: Mapped[str] = mapped_column(String(254))
     customer_phone: Mapped[str] = mapped_column(String(32))
+    #: The customer's language (fr, en, rw), passed to gateways that localise their page.
+    language: Mapped[str] = mapped_column(String(8), default="fr")
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     stock_released: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow
     )
@@ -158,7 +162,11 @@ class Payment(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="created", index=True)
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    gateway_ref: Mapped[str | None] = mapped_column(String(512))
+    gateway_ref: Mapped[str | None] = mapped_column(String(512), index=True)
+    #: A second gateway id where there is one (PayUnit's invoice ``ref``, …).
+    gateway_ref2: Mapped[str | None] = mapped_column(String(128))
+    #: What the gateway last reported as received (partial payments), minor units.
+    amount_received: Mapped[int | None] = mapped_column(Integer)
     redirect_url: Mapped[str | None] = mapped_column(String(1024))
     #: Why a person must look at this payment (amount mismatch, paid twice, …).
     attention: Mapped[str | None] = mapped_column(String(200))
@@ -175,10 +183,13 @@ class Payment(db.Model):
 
 
 class PaymentEvent(db.Model):
-    """Append-only log of everything said between us and a gateway about a payment."""
+    """Append-only log of everything said between us and a gateway about a payment,
+    and of what the merchant did to an order (``order_id`` set, ``actor`` the admin)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    actor: Mapped[str | None] = mapped_column(String(254))
     gateway: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(20))
     payload: Mapped[str] = mapped_column(Text, default="")
@@ -196,3 +207,13 @@ class PaymentEvent(db.Model):
             return json.loads(self.payload)
         except (TypeError, ValueError):
             return self.payload
+
+
+class AdminUser(db.Model):
+    """A merchant account for the dashboard; the password is a Werkzeug (scrypt) hash."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

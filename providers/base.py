@@ -68,6 +68,8 @@ class Line:
     quantity: int
     unit_price: int  # minor units
     total: int  # minor units
+    #: The merchant's product code at the gateway, where it has one (IremboPay).
+    product_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class CheckoutRequest:
     expires_at: datetime
     store_name: str = "Comptoir"
     store_url: str = ""
-    language: str = "fr"
+    language: str = "fr"  # fr, en or rw
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,11 @@ class Inbound:
     body: bytes
     form: dict[str, str]
     query: dict[str, str]
+    #: The URL the gateway called, rebuilt on PUBLIC_BASE_URL (what it signed).
     url: str = ""
     content_type: str = ""
+    #: Our payment reference when the callback URL carries it in its path.
+    path_reference: str | None = None
 
     def json(self) -> Any:
         """The body as JSON, or InvalidCallback."""
@@ -125,9 +130,14 @@ class Inbound:
 
 @dataclass(frozen=True)
 class CallbackNotice:
-    """What a callback says. ``verified`` only when a signature proved it."""
+    """What a callback says.
 
-    reference: str
+    ``verified`` only when a signature proved it. A verified notice with a
+    ``claimed_status`` is applied as it is (after the amount check); anything
+    else makes the shop ask the gateway's status API.
+    """
+
+    reference: str | None  # None: take it from the callback URL's path
     claimed_status: str | None
     verified: bool
     note: str
@@ -151,10 +161,12 @@ class StatusReport:
     """The gateway's word on a payment, normalised to one of :data:`STATUSES`."""
 
     status: str
-    amount: int | None
+    amount: int | None  # the amount the gateway holds for this payment, minor units
     currency: str | None
     raw: Any = None
     note: str = ""
+    #: For gateways that take money in parts: what has arrived so far, minor units.
+    amount_received: int | None = None
 
 
 class GatewayHTTP:
@@ -201,6 +213,10 @@ class PaymentProvider(abc.ABC):
     blurb: str = ""
     #: Settings read from ``<NAME>_<KEY>``; all required once any is set.
     credential_keys: tuple[str, ...] = ()
+    #: Optional settings ``<NAME>_<KEY>`` and their defaults.
+    option_defaults: dict[str, str] = {}
+    #: The gateway's production API base (``<NAME>_BASE_URL`` overrides it).
+    default_base_url: str = ""
     #: Where the built-in simulator serves this gateway, under ``/_sim/``.
     simulator_path: str = ""
     #: Whether the gateway sends the browser back to us after payment.
@@ -209,6 +225,11 @@ class PaymentProvider(abc.ABC):
     def __init__(self, settings: dict[str, str], http: GatewayHTTP):
         self.settings = settings
         self.http = http
+
+    @classmethod
+    def accepts(cls, settings: dict[str, str], currency: str) -> bool:
+        """Whether this gateway, so configured, takes payments in ``currency``."""
+        return currency in cls.currencies
 
     @abc.abstractmethod
     def create(self, request: CheckoutRequest) -> HostedPayment:

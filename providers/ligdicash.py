@@ -37,6 +37,7 @@ class LigdiCash(PaymentProvider):
     blurb = "Orange Money, Moov Money, Wave, bank card"
     currencies = frozenset({"XOF"})
     credential_keys = ("api_key", "api_token")
+    default_base_url = "https://app.ligdicash.com/pay/v01/"
     simulator_path = "ligdicash/pay/v01/"
 
     def _headers(self) -> dict[str, str]:

@@ -1,6 +1,8 @@
 """Which gateways are on, with which settings, and building their providers."""
 from __future__ import annotations
 
+import os
+
 import requests
 from flask import current_app
 
@@ -10,22 +12,32 @@ from providers.base import GatewayHTTP, PaymentProvider
 from simulator import SIM_CREDENTIALS
 
 
+def setting(config, name: str, key: str, default: str = "") -> str:
+    """``<NAME>_<KEY>`` from the app config, else the environment, else ``default``."""
+    var = f"{name.upper()}_{key.upper()}"
+    value = config.get(var)
+    if value in (None, ""):
+        value = os.environ.get(var, "")
+    return str(value) if value not in (None, "") else default
+
+
 def gateway_settings(config, name: str) -> dict[str, str] | None:
     """Settings for one gateway: its own credentials, the simulator's, or None (off).
 
     A gateway with some but not all of its credentials is a configuration error.
     """
     cls = REGISTRY[name]
-    prefix = name.upper()
-    creds = {key: config.get(f"{prefix}_{key.upper()}") or "" for key in cls.credential_keys}
+    creds = {key: setting(config, name, key) for key in cls.credential_keys}
+    options = {key: setting(config, name, key, default) for key, default in cls.option_defaults.items()}
     if all(creds.values()):
-        return {**creds, "base_url": config[f"{prefix}_BASE_URL"], "simulated": ""}
+        base = setting(config, name, "base_url", cls.default_base_url)
+        return {**options, **creds, "base_url": base, "simulated": ""}
     if any(creds.values()):
-        missing = [f"{prefix}_{k.upper()}" for k, v in creds.items() if not v]
+        missing = [f"{name.upper()}_{k.upper()}" for k, v in creds.items() if not v]
         raise ConfigError(f"{name} is half-configured: set {', '.join(missing)}")
     if config.get("SIMULATOR_ENABLED"):
         base = config["PUBLIC_BASE_URL"].rstrip("/") + "/_sim/" + cls.simulator_path
-        return {**SIM_CREDENTIALS[name], "base_url": base, "simulated": "yes"}
+        return {**options, **SIM_CREDENTIALS[name], "base_url": base, "simulated": "yes"}
     return None
 
 
@@ -38,12 +50,12 @@ def check_configuration(config) -> None:
 def enabled_gateways(currency: str | None = None) -> list[type[PaymentProvider]]:
     """Provider classes switched on, optionally only those accepting ``currency``."""
     config = current_app.config
-    return [
-        cls
-        for name, cls in REGISTRY.items()
-        if gateway_settings(config, name) is not None
-        and (currency is None or currency in cls.currencies)
-    ]
+    enabled = []
+    for name, cls in REGISTRY.items():
+        settings = gateway_settings(config, name)
+        if settings is not None and (currency is None or cls.accepts(settings, currency)):
+            enabled.append(cls)
+    return enabled
 
 
 def get_provider(name: str) -> PaymentProvider:

@@ -26,6 +26,7 @@ from providers.base import (
     StatusReport,
     redact,
 )
+from providers import REGISTRY
 from services.gateways import get_provider
 from services.orders import new_reference
 
@@ -81,18 +82,24 @@ def checkout_request(order: Order, payment: Payment) -> CheckoutRequest:
         order_reference=order.reference,
         amount=payment.amount,
         currency=payment.currency,
-        lines=tuple(Line(l.name, l.quantity, l.unit_price, l.line_total) for l in order.lines),
+        lines=tuple(
+            Line(l.name, l.quantity, l.unit_price, l.line_total, l.product.irembopay_product_code)
+            for l in order.lines
+        ),
         customer_name=order.customer_name,
         customer_email=order.customer_email,
         customer_phone=order.customer_phone,
         description=f"{shop} — commande {order.reference}",
         return_url=external_url("checkout.order_return", token=order.token, ref=payment.reference),
         cancel_url=external_url("checkout.order_cancel", token=order.token, ref=payment.reference),
-        callback_url=external_url("payments.callback", gateway=payment.gateway),
+        callback_url=external_url(
+            "payments.callback_for", gateway=payment.gateway, reference=payment.reference
+        ),
         order_url=external_url("checkout.order", token=order.token),
         expires_at=order.expires_at,
         store_name=shop,
         store_url=current_app.config["PUBLIC_BASE_URL"],
+        language=order.language,
     )
 
 
@@ -107,7 +114,7 @@ def start_payment(order: Order, gateway: str) -> Payment:
         provider = get_provider(gateway)
     except KeyError:
         raise PaymentStartError("This payment method is not available.") from None
-    if order.currency not in provider.currencies:
+    if not provider.accepts(provider.settings, order.currency):
         raise PaymentStartError(f"{provider.display_name} does not accept {order.currency}.")
     payment = Payment(order=order, reference=new_reference("PAY", 12), gateway=gateway,
                       amount=order.total, currency=order.currency, status="created")
@@ -155,6 +162,16 @@ def _move(payment: Payment, new: str, **values: Any) -> bool:
     return result.rowcount == 1
 
 
+def next_url(payment: Payment) -> str:
+    """Where to send the customer once ``payment`` is opened: the gateway's page, or,
+    for gateways that never send the browser back, their order page (which links
+    to the gateway) so that they know where to come back to."""
+    provider = REGISTRY.get(payment.gateway)
+    if payment.redirect_url and provider is not None and provider.returns_browser:
+        return payment.redirect_url
+    return url_for("checkout.order", token=payment.order.token)
+
+
 def _mismatch(payment: Payment, report: StatusReport) -> str | None:
     if report.amount is None or report.currency is None:
         return "the gateway did not report the amount paid"
@@ -185,6 +202,7 @@ def apply_update(payment: Payment, report: StatusReport, *, kind: str, payload: 
                   note=_join(note, f"not paid: {problem}"))
         db.session.commit()
         return False
+    note = _join(note, _record_received(payment, report))
     changed = _move(payment, new)
     outcome = f"{payment.status}" if changed else f"no change (already {payment.status})"
     if changed and new == "succeeded":
@@ -193,6 +211,25 @@ def apply_update(payment: Payment, report: StatusReport, *, kind: str, payload: 
               note=_join(note, f"gateway says {new}: {outcome}"))
     db.session.commit()
     return changed
+
+
+def _record_received(payment: Payment, report: StatusReport) -> str:
+    """Keep what a part-payment gateway says has arrived; flag partial and overpayments."""
+    received = report.amount_received
+    if received is None or received == payment.amount_received:
+        return ""
+    payment.amount_received = received
+    if report.status == "succeeded" and received > payment.amount:
+        flag(payment, f"overpaid: received {received} {payment.currency} for {payment.amount}")
+        return "overpaid"
+    if report.status == "succeeded":
+        if payment.attention and payment.attention.startswith("partially paid"):
+            payment.attention = None
+        return ""
+    if 0 < received < payment.amount:
+        flag(payment, f"partially paid: {received} of {payment.amount} {payment.currency}")
+        return f"partially paid ({received} of {payment.amount})"
+    return ""
 
 
 def _pay_order(payment: Payment) -> str:
@@ -275,10 +312,16 @@ def handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
         log_event(None, gateway, "callback", inbound.body, note=f"rejected: {exc}")
         db.session.commit()
         return 400, {"error": f"malformed callback: {exc}"}
-    payment = find_payment(notice.reference)
+    reference = notice.reference or inbound.path_reference or ""
+    if inbound.path_reference and notice.reference and notice.reference != inbound.path_reference:
+        log_event(None, gateway, "callback", notice.payload,
+                  note="rejected: body and URL name different payments")
+        db.session.commit()
+        return 400, {"error": "payment reference mismatch"}
+    payment = find_payment(reference)
     if payment is None or payment.gateway != gateway:
         log_event(None, gateway, "callback", notice.payload,
-                  note=f"rejected: unknown reference {notice.reference[:40]}")
+                  note=f"rejected: unknown reference {reference[:40]}")
         db.session.commit()
         return 404, {"error": "unknown payment reference"}
     note = _join(notice.note, f"callback claims {notice.claimed_status or 'nothing readable'}")

@@ -13,6 +13,12 @@ from flask import Blueprint
 #: The credentials the simulator accepts, used when a gateway has none configured.
 SIM_CREDENTIALS: dict[str, dict[str, str]] = {
     "ligdicash": {"api_key": "sim-ligdicash-apikey", "api_token": "sim-ligdicash-api-token"},
+    "payunit": {"api_user": "sim-payunit-user", "api_password": "sim-payunit-password",
+                "api_key": "sim-payunit-api-key", "mode": "test"},
+    "irembopay": {"secret_key": "sim-irembopay-secret-key", "account_rwf": "SIM-RWF-ACCOUNT",
+                  "account_usd": "SIM-USD-ACCOUNT", "default_product_code": "PC-SIM-SHOP"},
+    "paycashless": {"api_key": "sim-paycashless-api-key", "api_secret": "sim-paycashless-api-secret"},
+    "fcfpay": {"api_key": "sim-fcfpay-api-key"},
 }
 
 bp = Blueprint("simulator", __name__, url_prefix="/_sim")

@@ -97,16 +97,18 @@ def ligdicash_create():
     if faults["create"] == "timeout":
         # The invoice exists, but the answer comes too late for the shop to see it.
         time.sleep(current_app.config["GATEWAY_TIMEOUT_SECONDS"] + 1)
-    link = request.host_url.rstrip("/") + f"/_sim/ligdicash/pay/invoice/{invoice.token}"
+    link = request.host_url.rstrip("/") + invoice.page_path
     return _answer("00", link, token=invoice.token)
 
 
 def _store(body: dict) -> SimInvoice:
     commande = body["commande"]
     custom = commande.get("custom_data") or {}
+    token = "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(24)
     return STATE.add(SimInvoice(
         gateway=NAME,
-        token="eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(24),
+        token=token,
+        page_path=f"/_sim/ligdicash/pay/invoice/{token}",
         reference=str(custom.get("transaction_id", "")),
         amount=commande["invoice"]["total_amount"],
         currency="XOF",

@@ -30,6 +30,8 @@ class SimInvoice:
     return_url: str = ""
     cancel_url: str = ""
     payer_phone: str = ""
+    #: The hosted payment page's path on the simulator.
+    page_path: str = ""
     created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     deliveries: list[str] = field(default_factory=list)
 

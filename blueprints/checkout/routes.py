@@ -12,6 +12,7 @@ from services.payments import (
     PaymentStartError,
     customer_cancelled,
     find_payment,
+    next_url,
     refresh_status,
     start_payment,
 )
@@ -55,7 +56,7 @@ def checkout():
     remember_order(result.order)
     if result.payment is not None and result.payment.redirect_url:
         cart_service.clear()
-        return redirect(result.payment.redirect_url, 303)
+        return redirect(next_url(result.payment), 303)
     return redirect(url_for("checkout.order", token=result.order.token), 303)
 
 
@@ -66,8 +67,8 @@ def _already_placed():
     if order is None or (order.can_retry and order.active_payment is None):
         return None
     payment = order.active_payment
-    if payment is not None and payment.redirect_url:
-        return redirect(payment.redirect_url, 303)
+    if payment is not None:
+        return redirect(next_url(payment), 303)
     return redirect(url_for("checkout.order", token=order.token), 303)
 
 
@@ -108,7 +109,7 @@ def retry(token: str):
     else:
         try:
             payment = start_payment(item, form.gateway.data)
-            return redirect(payment.redirect_url, 303)
+            return redirect(next_url(payment), 303)
         except PaymentStartError as exc:
             flash(str(exc), "error")
     return redirect(url_for("checkout.order", token=token), 303)

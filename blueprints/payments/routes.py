@@ -12,8 +12,13 @@ from . import bp
 
 
 @bp.post("/callback/<gateway>")
-def callback(gateway: str):
-    """A gateway's server-to-server notification. Never answers 500."""
+@bp.post("/callback/<gateway>/<reference>", endpoint="callback_for")
+def callback(gateway: str, reference: str | None = None):
+    """A gateway's server-to-server notification. Never answers 500.
+
+    Gateways that call back per invoice get a URL with our payment reference
+    in its path; those with one URL set in their portal use the bare one.
+    """
     if gateway not in REGISTRY or REGISTRY[gateway] not in enabled_gateways():
         return jsonify(error="unknown gateway"), 404
     limit = current_app.config["CALLBACK_MAX_BYTES"]
@@ -25,8 +30,9 @@ def callback(gateway: str):
         body=request.get_data(cache=True),
         form=request.form.to_dict(),
         query=request.args.to_dict(),
-        url=request.url,
+        url=current_app.config["PUBLIC_BASE_URL"].rstrip("/") + request.full_path.rstrip("?"),
         content_type=request.mimetype or "",
+        path_reference=reference[:40] if reference else None,
     )
     status, body = handle_callback(gateway, inbound)
     return jsonify(body), status
