@@ -104,6 +104,8 @@ class HostedPayment:
     raw: dict = field(default_factory=dict)
     #: The body we sent, kept for the payment's event log (never headers).
     sent: dict = field(default_factory=dict)
+    #: A second id where the gateway has one (PayUnit's invoice ``ref``).
+    gateway_ref2: str = ""
 
 
 @dataclass(frozen=True)

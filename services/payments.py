@@ -126,7 +126,8 @@ def start_payment(order: Order, gateway: str) -> Payment:
         _record_create_failure(payment, exc)
         status = 503 if isinstance(exc, ProviderUnavailable) else 502
         raise PaymentStartError(_customer_message(provider.display_name, exc), status) from None
-    _move(payment, "pending", gateway_ref=hosted.gateway_ref, redirect_url=hosted.redirect_url)
+    _move(payment, "pending", gateway_ref=hosted.gateway_ref, redirect_url=hosted.redirect_url,
+          gateway_ref2=hosted.gateway_ref2 or None)
     log_event(payment, gateway, "created", {"sent": hosted.sent, "received": hosted.raw},
               note=f"invoice opened, customer sent to {provider.display_name}")
     db.session.commit()
@@ -195,13 +196,15 @@ def apply_update(payment: Payment, report: StatusReport, *, kind: str, payload: 
     moves change nothing and are still logged.
     """
     new = report.status
-    problem = _mismatch(payment, report) if new == "succeeded" else None
-    if problem:
+    problem = _mismatch(payment, report)
+    if problem and new == "succeeded":
         flag(payment, problem)
         log_event(payment, payment.gateway, kind, payload, verified=verified,
                   note=_join(note, f"not paid: {problem}"))
         db.session.commit()
         return False
+    if problem and report.amount is not None:
+        flag(payment, problem)  # not paid, but the merchant should know the gateway disagrees
     note = _join(note, _record_received(payment, report))
     changed = _move(payment, new)
     outcome = f"{payment.status}" if changed else f"no change (already {payment.status})"
@@ -286,11 +289,10 @@ def _due_for_check(payment: Payment) -> bool:
     return age >= current_app.config["STATUS_RECHECK_SECONDS"]
 
 
-def customer_cancelled(payment: Payment) -> None:
-    """The browser came back through the cancel URL: re-check, and if the gateway
-    says nothing was paid, end this attempt as cancelled so a retry is offered."""
-    report = refresh_status(payment, force=True, kind="return",
-                            note="customer came back through the cancel URL")
+def customer_cancelled(payment: Payment, note: str = "customer came back through the cancel URL") -> None:
+    """The customer gave up on this attempt: re-check, and if the gateway says
+    nothing was paid, end it as cancelled so that a retry is offered."""
+    report = refresh_status(payment, force=True, kind="return", note=note)
     if report is not None and report.status in ("pending", "failed"):
         if _move(payment, "cancelled"):
             log_event(payment, payment.gateway, "return", None,

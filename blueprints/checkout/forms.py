@@ -33,3 +33,9 @@ class RetryForm(FlaskForm):
 def gateway_choices(providers) -> list[SelectChoice]:
     """Radio choices for the enabled gateways."""
     return [SelectChoice(p.name, p.display_name) for p in providers]
+
+
+class EmptyForm(FlaskForm):
+    """A button-only POST that still carries CSRF."""
+
+    submit = SubmitField("Submit")

@@ -18,7 +18,7 @@ from services.payments import (
 )
 
 from . import bp
-from .forms import CheckoutForm, RetryForm, gateway_choices
+from .forms import CheckoutForm, EmptyForm, RetryForm, gateway_choices
 
 RECENT_ORDERS = 10
 
@@ -93,7 +93,24 @@ def order(token: str):
     remember_order(item)
     retry_form = RetryForm()
     retry_form.gateway.choices = gateway_choices(enabled_gateways(item.currency))
-    return render_template("checkout/order.html", order=item, retry_form=retry_form)
+    return render_template("checkout/order.html", order=item, retry_form=retry_form,
+                           abandon_form=EmptyForm())
+
+
+@bp.post("/orders/<token>/abandon")
+def abandon(token: str):
+    """"Pay another way": end the open attempt once the gateway confirms nothing was paid."""
+    item = _order_or_404(token)
+    payment = item.active_payment
+    if EmptyForm().validate_on_submit() and payment is not None:
+        customer_cancelled(payment, note="customer chose to pay another way")
+        if payment.status == "cancelled":
+            flash("That payment attempt is closed. Choose how you want to pay.", "info")
+        elif payment.status == "succeeded":
+            flash("That payment went through after all: your order is paid.", "success")
+        else:
+            flash("We could not confirm with the payment provider yet; please try again in a moment.", "warning")
+    return redirect(url_for("checkout.order", token=token), 303)
 
 
 @bp.post("/orders/<token>/pay")
