@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 from flask import current_app, url_for
@@ -44,6 +45,11 @@ FORWARD = {
     "succeeded": set(),
 }
 PAYLOAD_LIMIT = 20_000
+#: Callback headers kept in the event log for the merchant: these, and any whose
+#: name hints at a signature or event id. Cookies and credentials are never kept.
+CALLBACK_HEADERS = ("content-type", "content-length", "user-agent", "x-forwarded-for", "x-request-id")
+CALLBACK_HEADER_HINTS = ("sign", "hmac", "webhook", "event", "timestamp", "nonce")
+_callback_headers: ContextVar[str | None] = ContextVar("callback_headers", default=None)
 
 
 class PaymentStartError(Exception):
@@ -61,9 +67,11 @@ def log_event(payment: Payment | None, gateway: str, kind: str, payload: Any = N
         text = payload.decode("utf-8", "replace")
     else:
         text = json.dumps(redact(payload), default=str, ensure_ascii=False, sort_keys=True)
+    text = text.replace("\x00", "\\x00")  # PostgreSQL text cannot hold NUL
     event = PaymentEvent(
         payment=payment, gateway=gateway, kind=kind, payload=text[:PAYLOAD_LIMIT],
-        verified=verified, note=note[:300], status_after=payment.status if payment else None,
+        verified=verified, note=note.replace("\x00", "")[:300], status_after=payment.status if payment else None,
+        headers=_callback_headers.get() if kind == "callback" else None,
     )
     db.session.add(event)
     return event
@@ -305,8 +313,24 @@ def find_payment(reference: str) -> Payment | None:
     return db.session.scalar(select(Payment).where(Payment.reference == reference))
 
 
+def callback_headers(headers: dict[str, str]) -> str:
+    """The headers of a callback that help a person judge it, as JSON, secrets redacted."""
+    kept = {k: v[:300] for k, v in headers.items()
+            if k.lower() in CALLBACK_HEADERS or any(h in k.lower() for h in CALLBACK_HEADER_HINTS)}
+    return json.dumps(redact(kept), sort_keys=True)
+
+
 def handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
-    """Handle one gateway callback: log it, verify it, apply it. Returns (HTTP status, body)."""
+    """Handle one gateway callback: log it (with its headers), verify it, apply it.
+    Returns (HTTP status, body)."""
+    token = _callback_headers.set(callback_headers(inbound.headers))
+    try:
+        return _handle_callback(gateway, inbound)
+    finally:
+        _callback_headers.reset(token)
+
+
+def _handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
     provider = get_provider(gateway)
     try:
         notice = provider.parse_callback(inbound)
@@ -326,6 +350,11 @@ def handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
                   note=f"rejected: unknown reference {reference[:40]}")
         db.session.commit()
         return 404, {"error": "unknown payment reference"}
+    if notice.gateway_ref and payment.gateway_ref and notice.gateway_ref != payment.gateway_ref:
+        log_event(payment, gateway, "callback", notice.payload,
+                  note=f"rejected: names {notice.gateway_ref[:60]}, not the stored gateway id")
+        db.session.commit()
+        return 400, {"error": "gateway id mismatch"}
     note = _join(notice.note, f"callback claims {notice.claimed_status or 'nothing readable'}")
     if notice.verified and notice.claimed_status:
         report = StatusReport(notice.claimed_status, notice.amount, notice.currency, notice.payload)

@@ -1,0 +1,96 @@
+"""Every public page renders, and unknown ones answer 404 (issue 2)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from extensions import db
+from models import Category, Product
+from tests.helpers import only_order, text_of
+
+
+def test_catalogue_lists_products_with_prices_and_stock(shopper):
+    page = shopper.get("/")
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "Pagne wax 6 yards" in text and "15 000" in text.replace("\u202f", " ").replace("\xa0", " ")
+    assert "Out of stock" in text  # the demo's sold-out pepper
+
+
+@pytest.mark.parametrize("currency", ["XOF", "XAF", "RWF", "NGN", "USD"])
+def test_every_market_renders_in_its_currency(shopper, currency):
+    shopper.set_market(currency)
+    page = shopper.get("/")
+    assert page.status_code == 200
+    assert f'<option selected value="{currency}">' in page.text
+    assert text_of(page).count("Add to cart") >= 12
+
+
+def test_prices_are_formatted_per_currency(shopper):
+    shopper.set_market("NGN")
+    assert "₦35,000.00" in text_of(shopper.get("/products/pagne-wax-6-yards"))
+    shopper.set_market("USD")
+    assert "$25.00" in text_of(shopper.get("/products/pagne-wax-6-yards"))
+
+
+def test_every_product_and_category_page_renders(shopper, ctx):
+    for slug in db.session.scalars(select(Product.slug)):
+        assert shopper.get(f"/products/{slug}").status_code == 200, slug
+    for slug in db.session.scalars(select(Category.slug)):
+        page = shopper.get(f"/?category={slug}")
+        assert page.status_code == 200 and "product-card" in page.text, slug
+
+
+def test_category_filter_and_search(shopper):
+    beauty = text_of(shopper.get("/?category=beaute"))
+    assert "Savon noir" in beauty and "Pagne wax" not in beauty
+    found = text_of(shopper.get("/?q=karit"))
+    assert "Beurre de karité" in found and "Savon noir" in found and "Café" not in found
+    assert "No product matches" in text_of(shopper.get("/?q=zzzz%25_"))
+
+
+def test_product_images_are_served(shopper):
+    response = shopper.get("/static/img/products/pagne-wax-6-yards.svg")
+    assert response.status_code == 200 and "<svg" in response.text
+
+
+@pytest.mark.parametrize("path", ["/cart", "/orders", "/_sim/", "/healthz"])
+def test_other_public_pages_render(shopper, path):
+    assert shopper.get(path).status_code == 200
+
+
+def test_checkout_and_order_pages_render(shopper):
+    shopper.add_to_cart("cafe-rwanda")
+    checkout = shopper.get("/checkout")
+    assert checkout.status_code == 200 and "Pay now" in checkout.text
+    shopper.checkout()
+    order = only_order()
+    assert shopper.get(f"/orders/{order.token}").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/products/nope", "/?category=nope", "/orders/not-a-token", "/nope"])
+def test_unknown_pages_are_404_with_a_friendly_page(shopper, path):
+    response = shopper.get(path)
+    assert response.status_code == 404
+    assert "Back to the shop" in response.text
+
+
+def test_empty_checkout_sends_back_to_the_cart(shopper):
+    response = shopper.get("/checkout", allow_redirects=False)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/cart")
+
+
+def test_inactive_product_is_hidden(shopper, ctx):
+    product = db.session.scalar(select(Product).where(Product.slug == "savon-noir"))
+    product.active = False
+    db.session.commit()
+    assert "Savon noir" not in text_of(shopper.get("/"))
+    assert shopper.get("/products/savon-noir").status_code == 404
+
+
+def test_security_headers(shopper):
+    response = shopper.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "object-src 'none'" in csp and "script-src" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script" not in response.text
