@@ -93,6 +93,8 @@ def order(token: str):
     remember_order(item)
     retry_form = RetryForm()
     retry_form.gateway.choices = gateway_choices(enabled_gateways(item.currency))
+    if item.payments and retry_form.gateway.data is None:
+        retry_form.gateway.data = item.payments[-1].gateway  # same method preselected
     return render_template("checkout/order.html", order=item, retry_form=retry_form,
                            abandon_form=EmptyForm())
 
