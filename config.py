@@ -78,6 +78,21 @@ class Config:
     #: The order page asks the gateway at most this often per payment.
     STATUS_RECHECK_SECONDS = env_int("STATUS_RECHECK_SECONDS", 10)
     GATEWAY_TIMEOUT_SECONDS = env_int("GATEWAY_TIMEOUT_SECONDS", 10)
+    #: Reconciliation: least age of a status check before asking again, the pause
+    #: between two calls to one gateway, and how long it keeps asking about expired attempts.
+    RECONCILE_MIN_AGE_SECONDS = env_int("RECONCILE_MIN_AGE_SECONDS", 60)
+    RECONCILE_GATEWAY_PAUSE_SECONDS = float(os.environ.get("RECONCILE_GATEWAY_PAUSE_SECONDS", "0.5"))
+    RECONCILE_LATE_HOURS = env_int("RECONCILE_LATE_HOURS", 24)
+
+    #: Merchant dashboard: a payment open longer than this is listed under "Needs attention".
+    ATTENTION_PENDING_MINUTES = env_int("ATTENTION_PENDING_MINUTES", 60)
+    #: Failed dashboard logins allowed per client address (Flask-Limiter syntax).
+    ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
+    #: Where rate-limit counters live: memory (one process) or e.g. ``redis://host:6379/0``.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Uploaded product images are stored under static/uploads/products/; the largest accepted:
+    PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 2 * 1024 * 1024)
 
     #: The built-in gateway simulator; ``None`` means "on unless production".
     SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", True)
@@ -96,6 +111,8 @@ class TestingConfig(Config):
     )
     GATEWAY_TIMEOUT_SECONDS = 2
     STATUS_RECHECK_SECONDS = 0
+    RECONCILE_MIN_AGE_SECONDS = 0
+    RECONCILE_GATEWAY_PAUSE_SECONDS = 0.0
     SIMULATOR_ENABLED = True
 
 

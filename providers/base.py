@@ -146,6 +146,9 @@ class CallbackNotice:
     payload: Any = None
     amount: int | None = None
     currency: str | None = None
+    #: The gateway's id for the payment named in the callback, when it names one:
+    #: the shop refuses the callback if it differs from the id stored at creation.
+    gateway_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,8 @@ class PaymentProvider(abc.ABC):
     simulator_path: str = ""
     #: Whether the gateway sends the browser back to us after payment.
     returns_browser: bool = True
+    #: The least time between two status checks of one payment the gateway tolerates.
+    min_check_seconds: float = 0
 
     def __init__(self, settings: dict[str, str], http: GatewayHTTP):
         self.settings = settings

@@ -39,6 +39,8 @@ class LigdiCash(PaymentProvider):
     credential_keys = ("api_key", "api_token")
     default_base_url = "https://app.ligdicash.com/pay/v01/"
     simulator_path = "ligdicash/pay/v01/"
+    # LigdiCash: "Do not go below 3 seconds between two confirm calls."
+    min_check_seconds = 3
 
     def _headers(self) -> dict[str, str]:
         return {

@@ -1,11 +1,12 @@
 """``flask`` commands for operators: demo data, reconciliation."""
 from __future__ import annotations
 
+import time
+
 import click
 from flask.cli import with_appcontext
 
-from services import demo, orders
-from services.payments import refresh_status
+from services import demo
 
 
 @click.command("seed-demo")
@@ -21,17 +22,35 @@ def seed_demo_command(if_empty: bool) -> None:
 
 
 @click.command("reconcile")
+@click.option("--loop", is_flag=True, help="Run forever (a worker or clock process).")
+@click.option("--interval", default=60, show_default=True, help="Seconds between passes with --loop.")
 @with_appcontext
-def reconcile_command() -> None:
-    """Re-check open payments of orders past their expiry, then expire what is unpaid."""
-    expired = 0
-    for order in orders.due_for_expiry():
-        for payment in list(order.payments):
-            if payment.status in ("created", "pending"):
-                refresh_status(payment, force=True, kind="status-check", note="reconciliation")
-        if orders.expire_order(order):
-            expired += 1
-    click.echo(f"Reconciled: {expired} order(s) expired and their stock released.")
+def reconcile_command(loop: bool, interval: int) -> None:
+    """Re-check open payments with their gateways, expire unpaid orders past their reservation."""
+    from services.reconcile import reconcile_once
+
+    while True:
+        report = reconcile_once()
+        click.echo(f"Reconciled: {report.summary()}.")
+        if not loop:
+            return
+        time.sleep(interval)
 
 
-commands = [seed_demo_command, reconcile_command]
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Asked for (twice) when not given; pass it only from scripts.")
+@with_appcontext
+def create_admin_command(email: str, password: str) -> None:
+    """Create a dashboard account (or set the password of an existing one)."""
+    from services.admin import AdminError, save_admin
+
+    try:
+        admin, created = save_admin(email, password)
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{'Created' if created else 'Password changed for'} {admin.email}.")
+
+
+commands = [seed_demo_command, reconcile_command, create_admin_command]

@@ -1,0 +1,109 @@
+"""Reconciliation: lost callbacks found, unpaid orders expired, late money recorded (issue 8)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from extensions import db
+from models import utcnow
+from services.reconcile import reconcile_once
+from simulator.state import STATE
+from tests.helpers import events, only_order, stock_of
+
+
+def pay_without_callbacks(shopper, gateway_page):
+    shopper.http.post(gateway_page, data={"action": "pay", "phone": "22670000000"}, allow_redirects=False)
+
+
+def test_a_payment_whose_callback_never_came_is_paid_by_reconciliation(shopper, app):
+    STATE.set_faults("ligdicash", callbacks="none")
+    redirect = shopper.buy()
+    pay_without_callbacks(shopper, redirect.headers["Location"])
+    order = only_order()
+    assert order.status == "pending"
+    with app.app_context():
+        report = reconcile_once()
+    assert report.checked == 1 and report.paid == 1
+    db.session.expire_all()
+    assert order.status == "paid"
+    assert "reconciliation" in events(order.payments[0], "status-check")[-1].note
+
+
+def test_unpaid_order_past_its_reservation_expires_and_releases_stock(shopper, app, ctx):
+    before = stock_of("pagne-wax-6-yards")
+    shopper.buy("pagne-wax-6-yards", 3)
+    order = only_order()
+    assert stock_of("pagne-wax-6-yards") == before - 3
+    with app.app_context():
+        report = reconcile_once(now=utcnow() + timedelta(minutes=31))
+    assert report.expired_orders == 1 and report.checked == 1
+    db.session.expire_all()
+    assert order.status == "expired" and order.payments[0].status == "expired"
+    assert stock_of("pagne-wax-6-yards") == before
+    with app.app_context():  # a second pass changes nothing
+        assert reconcile_once(now=utcnow() + timedelta(minutes=32)).expired_orders == 0
+    assert stock_of("pagne-wax-6-yards") == before
+
+
+def test_paid_just_before_expiry_is_not_expired(shopper, app):
+    """The gateway is asked before anything is expired."""
+    STATE.set_faults("ligdicash", callbacks="none")
+    pay_without_callbacks(shopper, shopper.buy().headers["Location"])
+    with app.app_context():
+        report = reconcile_once(now=utcnow() + timedelta(minutes=31))
+    assert report.paid == 1 and report.expired_orders == 0
+    db.session.expire_all()
+    assert only_order().status == "paid"
+
+
+def test_late_success_on_an_expired_order_is_recorded_and_flagged(shopper, app):
+    """B4: money that arrives after expiry is never dropped: recorded, flagged for the merchant."""
+    STATE.set_faults("ligdicash", callbacks="none")
+    redirect = shopper.buy()
+    with app.app_context():
+        reconcile_once(now=utcnow() + timedelta(minutes=31))
+    order = only_order()
+    assert order.status == "expired"
+    pay_without_callbacks(shopper, redirect.headers["Location"])  # the customer pays anyway
+    with app.app_context():
+        report = reconcile_once(now=utcnow() + timedelta(minutes=40))
+    assert report.paid == 1
+    db.session.expire_all()
+    payment = order.payments[0]
+    assert payment.status == "succeeded" and order.status == "expired"
+    assert "already expired" in payment.attention
+
+
+def test_status_api_down_during_reconciliation_changes_nothing(shopper, app):
+    STATE.set_faults("ligdicash", callbacks="none")
+    pay_without_callbacks(shopper, shopper.buy().headers["Location"])
+    STATE.set_faults("ligdicash", status="http500")
+    with app.app_context():
+        report = reconcile_once(now=utcnow() + timedelta(minutes=31))
+    assert report.unreachable == 1
+    order = only_order()
+    # the order is expired (its reservation ran out) but the payment is still asked about later
+    assert order.status == "expired"
+    assert "status check failed" in events(order.payments[0], "status-check")[-1].note
+    STATE.set_faults("ligdicash", status="")
+    with app.app_context():
+        assert reconcile_once(now=utcnow() + timedelta(minutes=45)).paid == 1
+    db.session.expire_all()
+    assert order.payments[0].status == "succeeded" and order.payments[0].attention
+
+
+def test_ligdicash_is_not_asked_more_than_every_three_seconds(shopper, app):
+    shopper.buy()
+    payment = only_order().payments[0]
+    payment.last_checked_at = utcnow()
+    db.session.commit()
+    with app.app_context():
+        assert reconcile_once().checked == 0
+    payment.last_checked_at = utcnow() - timedelta(seconds=4)
+    db.session.commit()
+    with app.app_context():
+        assert reconcile_once().checked == 1
+
+
+def test_reconcile_command(runner):
+    result = runner.invoke(args=["reconcile"])
+    assert result.exit_code == 0 and "Reconciled: checked 0 payment(s)" in result.output
