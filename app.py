@@ -164,5 +164,8 @@ def register_shellcontext(app: Flask) -> None:
 
 
 def configure_logging(app: Flask) -> None:
+    from services import redaction
+
+    redaction.install(app.config)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
