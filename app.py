@@ -5,7 +5,7 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -135,6 +135,18 @@ def register_hooks(app: Flask) -> None:
         from providers import REGISTRY
 
         return name in REGISTRY and REGISTRY[name].returns_browser
+
+    @app.before_request
+    def refuse_nul_bytes():
+        """No legitimate form or query carries NUL, and PostgreSQL text cannot hold it."""
+        if request.path.startswith("/payments/"):
+            return None  # callbacks read their raw bodies and answer for themselves
+        values = [*request.args.values()]
+        if request.method == "POST" and request.mimetype != "multipart/form-data":
+            values += [*request.form.values()]
+        if any("\x00" in value for value in values):
+            abort(400, "The request contains characters that are not allowed.")
+        return None
 
     @app.after_request
     def security_headers(response):

@@ -310,6 +310,8 @@ def customer_cancelled(payment: Payment, note: str = "customer came back through
 
 def find_payment(reference: str) -> Payment | None:
     """The payment with our ``reference``."""
+    if "\x00" in reference:
+        return None
     return db.session.scalar(select(Payment).where(Payment.reference == reference))
 
 
