@@ -20,7 +20,8 @@ from simulator.state import STATE
 from tests.helpers import Shopper
 
 
-def _rebuild_schema(app) -> None:
+def rebuild_schema(app) -> None:
+    """Drop everything and build the schema from the committed migrations."""
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("DROP SCHEMA public CASCADE"))
@@ -37,7 +38,7 @@ def _rebuild_schema(app) -> None:
 def app():
     """The app under test, served on a random local port with the simulator on."""
     app = create_app("testing")
-    _rebuild_schema(app)
+    rebuild_schema(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
