@@ -1,7 +1,7 @@
 """The simulator's own pages: what it has seen, and the faults it plays."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 
 from . import SIM_CREDENTIALS, bp
 from .state import DEFAULT_FAULTS, STATE
@@ -29,3 +29,24 @@ def set_faults():
     STATE.set_faults(gateway, **values)
     flash(f"Simulated {gateway} now plays: {values}")
     return redirect(url_for("simulator.index"), 303)
+
+
+@bp.before_request
+def broken_create_answers():
+    """Faults every gateway can play on its create call: an answer that is not JSON.
+
+    ``create="malformed"``: a 200 whose JSON is cut short; ``create="html"``: a 502
+    HTML error page, as a proxy in front of a gateway sends when it falls over.
+    """
+    endpoint = (request.endpoint or "").partition(".")[2]
+    gateway = endpoint.partition("_")[0]
+    if gateway not in SIM_CREDENTIALS or not endpoint.startswith(f"{gateway}_create"):
+        return None
+    fault = STATE.faults_for(gateway)["create"]
+    if fault == "malformed":
+        return Response('{"status": "SUCCESS", "data": {"link": "https://', 200,
+                        content_type="application/json")
+    if fault == "html":
+        return Response("<html><body><h1>502 Bad Gateway</h1></body></html>", 502,
+                        content_type="text/html")
+    return None

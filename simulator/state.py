@@ -9,7 +9,7 @@ from typing import Any
 
 #: Faults each gateway can be told to play, with their defaults.
 DEFAULT_FAULTS: dict[str, Any] = {
-    "create": "",  # "", "http500", "timeout", "refuse"
+    "create": "",  # "", "http500", "timeout", "refuse", "malformed", "html"
     "callbacks": "both",  # "both", "json", "form", "none"
     "callback_delay": 0,  # seconds before callbacks are sent (in a thread)
     "status": "",  # "", "http500", "timeout"
