@@ -66,8 +66,8 @@ class Watcher:
 
     def _failed(self, request) -> None:
         failure = request.failure or ""
-        if "ERR_ABORTED" in failure and request.resource_type == "document":
-            return  # a navigation replaced by the next one (a 303 chain), not a broken request
+        if "ERR_ABORTED" in failure:
+            return  # cancelled by the browser because the page moved on (a click, a 303), not broken
         self.problems.append(f"request failed: {request.url} {failure}")
 
     def _response(self, response) -> None:
