@@ -35,8 +35,9 @@ run: db
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# make bench [QUICK=1]: prints tables (see bench/README.md); wrk is used when installed.
 bench: install-dev
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/*.db instance/*.db-*

@@ -1,0 +1,133 @@
+"""The catalogue's yardstick: a minimal Flask app rendering the shop's own templates
+(home, category, product) from constant in-memory data.
+
+No database, no CSRF, no extensions: what is left is Flask, Jinja and the same
+HTML. The shop's pages are judged as a ratio to this app, served by gunicorn
+with the same ``gunicorn.conf.py`` (``bench/catalogue.py``).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask, abort, render_template, request
+from markupsafe import Markup
+from wtforms import Form, HiddenField, IntegerField, SelectField, SubmitField
+from wtforms.validators import NumberRange
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from config import MARKETS  # noqa: E402  (constants only)
+from services.demo import CATEGORIES, PRODUCTS  # noqa: E402  (the demo catalogue as data)
+from services.money import format_money  # noqa: E402  (Babel formatting, as the shop does)
+
+CURRENCY = "XOF"
+# A CSRF field like Flask-WTF's (same length), but constant: no signing here.
+CSRF_FIELD = Markup('<input id="csrf_token" name="csrf_token" type="hidden" value="'
+                    + "x" * 91 + '">')
+
+
+@dataclass(frozen=True)
+class Cat:
+    id: int
+    slug: str
+    name: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Price:
+    currency: str
+    amount: int
+
+
+@dataclass
+class Item:
+    id: int
+    slug: str
+    name: str
+    description: str
+    image: str
+    stock: int
+    category: Cat
+    prices: list[Price] = field(default_factory=list)
+
+    def price_in(self, currency: str) -> Price | None:
+        return next((p for p in self.prices if p.currency == currency), None)
+
+
+CATS = [Cat(i + 1, slug, name, i) for i, (slug, name) in enumerate(CATEGORIES)]
+BY_SLUG = {c.slug: c for c in CATS}
+ITEMS = sorted(
+    (Item(i + 1, slug, name, desc, f"img/products/{slug}.svg", stock, BY_SLUG[cat],
+          [Price(c, a) for c, a in prices.items()])
+     for i, (slug, name, cat, stock, desc, prices) in enumerate(PRODUCTS)),
+    key=lambda p: p.name,
+)
+ITEM_BY_SLUG = {p.slug: p for p in ITEMS}
+
+
+class NoCsrf:
+    """What the templates use of Flask-WTF's forms, without the token signing."""
+
+    csrf_token = CSRF_FIELD
+
+    def hidden_tag(self) -> Markup:
+        return CSRF_FIELD
+
+
+class AddToCartForm(NoCsrf, Form):
+    product_id = HiddenField()
+    quantity = IntegerField("Quantity", default=1, validators=[NumberRange(1, 999)])
+    submit = SubmitField("Add to cart")
+
+
+class MarketForm(NoCsrf, Form):
+    currency = SelectField("Market", choices=[(c, f"{label} — {c}") for c, label in MARKETS.items()])
+    submit = SubmitField("Change")
+
+
+app = Flask("baseline", template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", "baseline")
+
+
+@app.context_processor
+def context():
+    return {"shop_name": "Comptoir", "money": format_money, "markets": MARKETS,
+            "current_currency": CURRENCY, "market_form": MarketForm(currency=CURRENCY),
+            "cart_count": 0, "categories": lambda: CATS, "gateway_providers": lambda: {}}
+
+
+@app.get("/", endpoint="shop.index")
+def index():
+    category = None
+    if request.args.get("category"):
+        category = BY_SLUG.get(request.args["category"]) or abort(404)
+    products = [p for p in ITEMS if p.price_in(CURRENCY) and (category is None or p.category is category)]
+    return render_template("shop/index.html", products=products, category=category, query="",
+                           form=AddToCartForm())
+
+
+@app.get("/products/<slug>", endpoint="shop.product")
+def product(slug: str):
+    item = ITEM_BY_SLUG.get(slug) or abort(404)
+    return render_template("shop/product.html", product=item, form=AddToCartForm(product_id=item.id),
+                           price=item.price_in(CURRENCY))
+
+
+def _stub():
+    return "", 204
+
+
+for rule, endpoint, methods in [("/market", "shop.market", ["POST"]), ("/cart", "shop.cart", ["GET"]),
+                                ("/cart/add", "shop.cart_add", ["POST"]),
+                                ("/orders", "checkout.my_orders", ["GET"])]:
+    app.add_url_rule(rule, endpoint, _stub, methods=methods)
+
+
+@app.get("/healthz")
+def healthz():
+    return {"status": "ok"}
