@@ -105,7 +105,6 @@ def register_errorhandlers(app: Flask) -> None:
 def register_hooks(app: Flask) -> None:
     @app.context_processor
     def shop_context():
-        from blueprints.shop.forms import MarketForm
         from config import MARKETS
         from providers import REGISTRY
         from services import cart as cart_service
@@ -118,7 +117,6 @@ def register_hooks(app: Flask) -> None:
             "money": format_money,
             "markets": MARKETS,
             "current_currency": currency,
-            "market_form": MarketForm(currency=currency),
             "cart_count": sum(cart_service.raw_items().values()),
             "categories": categories,
             "gateway_providers": lambda: REGISTRY,

@@ -13,9 +13,10 @@ from typing import Any
 
 from flask import current_app, url_for
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
-from models import Order, Payment, PaymentEvent, utcnow
+from models import Order, Payment, PaymentEvent, Product, utcnow
 from providers.base import (
     CheckoutRequest,
     Inbound,
@@ -85,13 +86,17 @@ def external_url(endpoint: str, **values: Any) -> str:
 def checkout_request(order: Order, payment: Payment) -> CheckoutRequest:
     """What the gateway needs to open a payment for ``payment``."""
     shop = current_app.config["SHOP_NAME"]
+    codes = dict(db.session.execute(  # one query for every line's product code
+        select(Product.id, Product.irembopay_product_code)
+        .where(Product.id.in_([l.product_id for l in order.lines]))
+    ).all())
     return CheckoutRequest(
         reference=payment.reference,
         order_reference=order.reference,
         amount=payment.amount,
         currency=payment.currency,
         lines=tuple(
-            Line(l.name, l.quantity, l.unit_price, l.line_total, l.product.irembopay_product_code)
+            Line(l.name, l.quantity, l.unit_price, l.line_total, codes.get(l.product_id))
             for l in order.lines
         ),
         customer_name=order.customer_name,
@@ -165,10 +170,14 @@ def _move(payment: Payment, new: str, **values: Any) -> bool:
         update(Payment)
         .where(Payment.id == payment.id, Payment.status.in_(sources))
         .values(status=new, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session=False)
     )
-    db.session.refresh(payment)
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        db.session.refresh(payment)  # someone else moved it first: read where it is now
+        return False
+    for key, value in {"status": new, **values}.items():
+        set_committed_value(payment, key, value)  # what we just wrote, without reading it back
+    return True
 
 
 def next_url(payment: Payment) -> str:
@@ -249,13 +258,15 @@ def _pay_order(payment: Payment) -> str:
         update(Order)
         .where(Order.id == payment.order_id, Order.status == "pending")
         .values(status="paid", paid_at=now, updated_at=now)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session=False)
     )
     order = db.session.get(Order, payment.order_id)
-    db.session.refresh(order)
     if result.rowcount == 1:
+        for key, value in {"status": "paid", "paid_at": now, "updated_at": now}.items():
+            set_committed_value(order, key, value)
         log.info("order %s paid by %s", order.reference, payment.reference)
         return "order paid"
+    db.session.refresh(order)
     flag(payment, f"money received on an order that is already {order.status}: refund or accept")
     return f"flagged: order already {order.status}"
 

@@ -94,3 +94,42 @@ def test_security_headers(shopper):
     assert "default-src 'self'" in csp and "object-src 'none'" in csp and "script-src" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "<script" not in response.text
+
+
+def _add_products(n: int) -> None:
+    from models import Price
+    category = db.session.scalar(select(Category).limit(1))
+    for i in range(n):
+        db.session.add(Product(slug=f"extra-{i}", name=f"Zz extra {i:03d}", stock=5, category=category,
+                               prices=[Price(currency="XOF", amount=1000 + i)]))
+    db.session.commit()
+
+
+def test_catalogue_is_paginated(shopper, ctx):
+    _add_products(30)
+    first = text_of(shopper.get("/"))
+    assert "Page 1 of 2" in first and "Zz extra 029" not in first
+    second = text_of(shopper.get("/?page=2"))
+    assert "Zz extra 029" in second and "Beurre de karité" not in second
+    beyond = shopper.get("/?page=99")
+    assert beyond.status_code == 200 and "No product" in text_of(beyond)
+
+
+def test_catalogue_statements_do_not_grow_with_products(client, ctx):
+    """N+1 guard: the home page costs the same number of SQL statements at 14 and 64 products."""
+    from sqlalchemy import event
+
+    def statements(path: str) -> int:
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    small = statements("/")
+    _add_products(50)
+    assert statements("/") == small
+    assert statements("/products/savon-noir") <= 3

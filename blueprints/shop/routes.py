@@ -17,9 +17,10 @@ def index():
     if request.args.get("category"):
         category = catalog.category_by_slug(request.args["category"]) or abort(404)
     query = request.args.get("q", "")
-    products = catalog.products(cart_service.current_currency(), category, query)
-    return render_template("shop/index.html", products=products, category=category,
-                           query=query, form=AddToCartForm())
+    page = request.args.get("page", 1, type=int)
+    pagination = catalog.products(cart_service.current_currency(), category, query, max(page, 1))
+    return render_template("shop/index.html", products=pagination.items, pagination=pagination,
+                           category=category, query=query)
 
 
 @bp.get("/products/<slug>")
