@@ -5,6 +5,7 @@ from .base import PaymentProvider
 from .fcfpay import FCFPay
 from .irembopay import IremboPay
 from .ligdicash import LigdiCash
+from .paycashless import Paycashless
 from .payunit import PayUnit
 
 REGISTRY: dict[str, type[PaymentProvider]] = {
@@ -12,4 +13,5 @@ REGISTRY: dict[str, type[PaymentProvider]] = {
     IremboPay.name: IremboPay,
     PayUnit.name: PayUnit,
     FCFPay.name: FCFPay,
+    Paycashless.name: Paycashless,
 }

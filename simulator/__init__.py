@@ -23,4 +23,4 @@ SIM_CREDENTIALS: dict[str, dict[str, str]] = {
 
 bp = Blueprint("simulator", __name__, url_prefix="/_sim")
 
-from . import fcfpay, irembopay, ligdicash, payunit, routes  # noqa: E402,F401  (registers the routes)
+from . import fcfpay, irembopay, ligdicash, paycashless, payunit, routes  # noqa: E402,F401  (registers the routes)

@@ -201,7 +201,6 @@ def test_gateway_choices_follow_the_currency(shopper):
     shopper.add_to_cart("cafe-rwanda")
     page = shopper.get("/checkout").text
     assert 'value="ligdicash"' not in page
-    assert "No payment method accepts this currency yet" in page
     response = shopper.checkout(gateway="ligdicash")
     assert response.status_code == 400
     assert count(Order) == 0
