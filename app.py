@@ -5,13 +5,14 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, has_request_context, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from extensions import csrf, db, migrate
+from extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict[str, Any] | str | None = None) -> Flask:
@@ -52,16 +53,27 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
+    from services.i18n import select_locale
+
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LOCALE"])
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+    login_manager.login_message = "Sign in to use the dashboard."
+    login_manager.login_message_category = "info"
+    limiter.init_app(app)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
 
 
 def register_blueprints(app: Flask) -> None:
+    from blueprints.admin import bp as admin_bp
     from blueprints.checkout import bp as checkout_bp
     from blueprints.payments import bp as payments_bp
     from blueprints.shop import bp as shop_bp
 
     app.register_blueprint(shop_bp)
     app.register_blueprint(checkout_bp)
+    app.register_blueprint(admin_bp)
     csrf.exempt(payments_bp)  # gateways cannot send our CSRF token; callbacks are verified instead
     app.register_blueprint(payments_bp)
     if app.config["SIMULATOR_ENABLED"]:
@@ -82,24 +94,26 @@ def _wants_json() -> bool:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    def render_error(code: int, message: str):
+    def render_error(code: int, message: str, shown: bool = True):
         if _wants_json():
             return jsonify(error=message), code
-        return render_template("errors/error.html", code=code, message=message), code
+        # werkzeug's stock descriptions are English only: the page then says its own, translated
+        return render_template("errors/error.html", code=code, message=message if shown else None), code
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return render_error(400, "This form has expired or was not sent by this shop. Go back, reload the page and try again.")
+        return render_error(400, gettext("This form has expired or was not sent by this shop. Go back, reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return render_error(error.code or 500, error.description or error.name)
+        stock = error.description == type(error).description
+        return render_error(error.code or 500, error.description or error.name, shown=not stock)
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return render_error(500, "Something went wrong on our side. Nothing was charged twice; please try again.")
+        return render_error(500, gettext("Something went wrong on our side. Nothing was charged twice; please try again."))
 
 
 def register_hooks(app: Flask) -> None:
@@ -111,16 +125,21 @@ def register_hooks(app: Flask) -> None:
         from services.catalog import categories
         from services.money import format_money
 
-        currency = cart_service.current_currency()
+        context = {"shop_name": app.config["SHOP_NAME"], "money": format_money}
+        if not has_request_context():
+            return context  # e-mails rendered by reconciliation: no session, no cart
         return {
-            "shop_name": app.config["SHOP_NAME"],
-            "money": format_money,
+            **context,
             "markets": MARKETS,
-            "current_currency": currency,
+            "current_currency": cart_service.current_currency(),
             "cart_count": sum(cart_service.raw_items().values()),
             "categories": categories,
             "gateway_providers": lambda: REGISTRY,
         }
+
+    from services.mail import deliver_after_response
+
+    app.after_request(deliver_after_response)
 
     @app.template_filter("gateway_name")
     def gateway_name(name: str) -> str:
@@ -143,7 +162,7 @@ def register_hooks(app: Flask) -> None:
         if request.method == "POST" and request.mimetype != "multipart/form-data":
             values += [*request.form.values()]
         if any("\x00" in value for value in values):
-            abort(400, "The request contains characters that are not allowed.")
+            abort(400, gettext("The request contains characters that are not allowed."))
         return None
 
     @app.after_request

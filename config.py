@@ -72,6 +72,8 @@ class Config:
     #: Absolute base URL the gateways call back and send browsers to.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "XOF")
+    #: The shop's language when the customer chose none and the browser asks for neither (fr, en).
+    DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "fr")
     ORDER_EXPIRY_MINUTES = env_int("ORDER_EXPIRY_MINUTES", 30)
     CART_MAX_QUANTITY = env_int("CART_MAX_QUANTITY", 10)
     CART_MAX_LINES = env_int("CART_MAX_LINES", 30)
@@ -94,6 +96,21 @@ class Config:
     #: Uploaded product images are stored under static/uploads/products/; the largest accepted:
     PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 2 * 1024 * 1024)
 
+    #: Customer e-mails: "smtp" when MAIL_SERVER is set, else "log" (written to the log only).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND") or ("smtp" if MAIL_SERVER else "log")
+    MAIL_PORT = env_int("MAIL_PORT", 587)
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
+    MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Comptoir <shop@localhost>")
+    MAIL_TIMEOUT_SECONDS = env_int("MAIL_TIMEOUT_SECONDS", 10)
+    #: A sender that claimed an e-mail and vanished gives it back after this long.
+    MAIL_CLAIM_MINUTES = env_int("MAIL_CLAIM_MINUTES", 10)
+    #: Send new e-mails as soon as the response that wrote them has gone out (else: reconcile).
+    MAIL_SEND_AFTER_RESPONSE = env_bool("MAIL_SEND_AFTER_RESPONSE", True)
+
     #: The built-in gateway simulator; ``None`` means "on unless production".
     SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", True)
     # Gateway settings (<GATEWAY>_<KEY>) are read from the environment by
@@ -113,6 +130,10 @@ class TestingConfig(Config):
     STATUS_RECHECK_SECONDS = 0
     RECONCILE_MIN_AGE_SECONDS = 0
     RECONCILE_GATEWAY_PAUSE_SECONDS = 0.0
+    MAIL_BACKEND = "memory"
+    # Tests send explicitly: a send after the response would race the next test's clean-up.
+    MAIL_SEND_AFTER_RESPONSE = False
+    DEFAULT_LOCALE = "en"  # the suite reads English pages unless a test asks for French
     SIMULATOR_ENABLED = True
 
 

@@ -9,11 +9,13 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -98,6 +100,12 @@ class Price(db.Model):
 
 class Order(db.Model):
     __tablename__ = "orders"
+    # The dashboard's search (exact e-mail, any case; phone) and revenue-by-day queries.
+    __table_args__ = (
+        Index("ix_orders_customer_phone", "customer_phone"),
+        Index("ix_orders_paid_at", "paid_at"),
+        Index("ix_orders_currency_created_at", "currency", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -138,6 +146,10 @@ class Order(db.Model):
         return self.status == "pending" and self.active_payment is None
 
 
+# Searching by e-mail in any case uses this index (declared here, it needs the column).
+Index("ix_orders_email_lower", func.lower(Order.customer_email))
+
+
 class OrderLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -152,6 +164,12 @@ class OrderLine(db.Model):
 
 
 class Payment(db.Model):
+    # The dashboard: per-gateway figures, and what needs attention.
+    __table_args__ = (
+        Index("ix_payment_gateway_created_at", "gateway", "created_at"),
+        Index("ix_payment_attention", "attention"),
+        Index("ix_payment_gateway_ref2", "gateway_ref2"),
+    )
     ACTIVE = ("created", "pending")
     FINAL = ("succeeded", "failed", "cancelled", "expired", "error")
 
@@ -186,6 +204,8 @@ class PaymentEvent(db.Model):
     """Append-only log of everything said between us and a gateway about a payment,
     and of what the merchant did to an order (``order_id`` set, ``actor`` the admin)."""
 
+    __table_args__ = (Index("ix_payment_event_kind_created_at", "kind", "created_at"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -197,6 +217,11 @@ class PaymentEvent(db.Model):
     note: Mapped[str] = mapped_column(String(300), default="")
     status_after: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: A callback's request headers that matter (JSON, secrets redacted).
+    headers: Mapped[str | None] = mapped_column(Text)
+    #: Who looked at a rejected callback in the dashboard, and when.
+    reviewed_by: Mapped[str | None] = mapped_column(String(254))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     payment: Mapped[Payment | None] = relationship(back_populates="events")
 
@@ -208,6 +233,14 @@ class PaymentEvent(db.Model):
         except (TypeError, ValueError):
             return self.payload
 
+    @property
+    def headers_data(self) -> dict:
+        """The stored callback headers, or an empty dict."""
+        try:
+            return json.loads(self.headers or "{}")
+        except ValueError:
+            return {}
+
 
 class AdminUser(db.Model):
     """A merchant account for the dashboard; the password is a Werkzeug (scrypt) hash."""
@@ -217,3 +250,45 @@ class AdminUser(db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    # Flask-Login's user interface. The session id carries a fragment of the
+    # password hash, so changing the password logs out every other session.
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session."""
+        return f"{self.id}.{self.password_hash[-12:]}"
+
+
+class OutboxEmail(db.Model):
+    """An e-mail to a customer, written in the same transaction as the change it announces
+    and sent afterwards by whoever claims it first: each is sent once, retried until it is."""
+
+    __table_args__ = (Index("ix_outbox_email_status_next", "status", "next_attempt_at"),)
+    STATUSES = ("pending", "sending", "sent")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # confirmation, receipt, payment_failed
+    #: One e-mail per (kind, order) or (kind, payment): the database refuses a second.
+    dedupe_key: Mapped[str] = mapped_column(String(80), unique=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(200))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from flask import current_app, session
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -82,9 +83,9 @@ def checkout_key() -> str:
 def _sellable(product_id: int) -> Product:
     product = db.session.get(Product, product_id)
     if product is None or not product.active:
-        raise CartError("This product is not available.")
+        raise CartError(_("This product is not available."))
     if product.price_in(current_currency()) is None:
-        raise CartError(f"{product.name} is not sold in {current_currency()}.")
+        raise CartError(_("%(name)s is not sold in %(currency)s.", name=product.name, currency=current_currency()))
     return product
 
 
@@ -99,26 +100,30 @@ def add(product_id: int, quantity: int) -> Product:
     items = raw_items()
     wanted = items.get(product_id, 0) + quantity
     if product.stock <= 0:
-        raise CartError(f"{product.name} is out of stock.")
+        raise CartError(_("%(name)s is out of stock.", name=product.name))
     if wanted > max_quantity(product):
-        raise CartError(f"You can buy at most {max_quantity(product)} of {product.name}.")
+        raise CartError(_at_most(product))
     if product_id not in items and len(items) >= current_app.config["CART_MAX_LINES"]:
-        raise CartError("Your cart is full.")
+        raise CartError(_("Your cart is full."))
     items[product_id] = wanted
     _save(items)
     return product
+
+
+def _at_most(product: Product) -> str:
+    return _("You can buy at most %(num)d of %(name)s.", num=max_quantity(product), name=product.name)
 
 
 def set_quantity(product_id: int, quantity: int) -> None:
     """Change a line's quantity; zero removes it."""
     items = raw_items()
     if product_id not in items:
-        raise CartError("This product is not in your cart.")
+        raise CartError(_("This product is not in your cart."))
     if quantity == 0:
         return remove(product_id)
     product = _sellable(product_id)
     if quantity > max_quantity(product):
-        raise CartError(f"You can buy at most {max_quantity(product)} of {product.name}.")
+        raise CartError(_at_most(product))
     items[product_id] = quantity
     _save(items)
 
@@ -149,13 +154,13 @@ def priced(currency: str | None = None) -> PricedCart:
     for product in sorted(products, key=lambda p: p.name):
         price = product.price_in(currency)
         if not product.active or price is None:
-            cart.notices.append(f"{product.name} is not available in {currency}.")
+            cart.notices.append(_("%(name)s is not available in %(currency)s.", name=product.name, currency=currency))
             continue
         qty = min(items[product.id], max_quantity(product))
         if qty <= 0:
-            cart.notices.append(f"{product.name} is out of stock.")
+            cart.notices.append(_("%(name)s is out of stock.", name=product.name))
             continue
         if qty < items[product.id]:
-            cart.notices.append(f"Only {qty} of {product.name} left: quantity reduced.")
+            cart.notices.append(_("Only %(num)d of %(name)s left: quantity reduced.", num=qty, name=product.name))
         cart.lines.append(CartLine(product, qty, price.amount, price.amount * qty))
     return cart

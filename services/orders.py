@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import Order, OrderLine, Payment, Product, utcnow
+from models import Order, OrderLine, Payment, PaymentEvent, Product, utcnow
+from services import mail
 from services.cart import PricedCart
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,8 @@ class CheckoutError(ValueError):
 class Customer:
     name: str
     email: str
-    phone: str
+    phone: str  # E.164
+    language: str = "fr"  # the language the customer shopped in: e-mails and gateway pages follow it
 
 
 def new_reference(prefix: str, length: int = 10) -> str:
@@ -53,9 +56,9 @@ def place_order(cart: PricedCart, customer: Customer, checkout_key: str) -> Orde
     Placing the same checkout twice returns the first order.
     """
     if not cart.lines:
-        raise CheckoutError("Your cart is empty.")
+        raise CheckoutError(_("Your cart is empty."))
     if cart.total <= 0:
-        raise CheckoutError("The order total must be above zero.")
+        raise CheckoutError(_("The order total must be above zero."))
     try:
         order = _insert_order(cart, customer, checkout_key)
         db.session.commit()
@@ -86,6 +89,7 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str) -> Or
         customer_name=customer.name,
         customer_email=customer.email,
         customer_phone=customer.phone,
+        language=customer.language,
         expires_at=utcnow() + timedelta(minutes=minutes),
         lines=[
             OrderLine(
@@ -100,6 +104,7 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str) -> Or
     )
     db.session.add(order)
     db.session.flush()
+    mail.enqueue(order, "confirmation")
     return order
 
 
@@ -112,7 +117,7 @@ def reserve_stock(product: Product, quantity: int) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise CheckoutError(f"Sorry, there is not enough stock left of {product.name}.")
+        raise CheckoutError(_("Sorry, there is not enough stock left of %(name)s.", name=product.name))
 
 
 def release_stock(order: Order) -> bool:
@@ -167,3 +172,32 @@ def due_for_expiry(now: datetime | None = None) -> list[Order]:
             select(Order).where(Order.status == "pending", Order.expires_at <= now)
         )
     )
+
+
+def cancel_order(order: Order, *, actor: str, note: str = "", now: datetime | None = None) -> bool:
+    """Cancel a pending order (merchant action): release its stock, end its open
+    attempts and log who did it, in one transaction. False when no longer pending."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == "pending")
+        .values(status="cancelled", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    release_stock(order)
+    db.session.execute(
+        update(Payment)
+        .where(Payment.order_id == order.id, Payment.status.in_(Payment.ACTIVE))
+        .values(status="cancelled", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.add(PaymentEvent(
+        order_id=order.id, actor=actor, gateway="", kind="manual", status_after="cancelled",
+        note=("order cancelled, stock released" + (f": {note}" if note else ""))[:300],
+    ))
+    db.session.commit()
+    log.info("order %s cancelled by the merchant, stock released", order.reference)
+    return True

@@ -10,8 +10,10 @@ import json
 import logging
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -29,6 +31,7 @@ from providers.base import (
     redact,
 )
 from providers import REGISTRY
+from services import mail
 from services.gateways import get_provider
 from services.orders import new_reference
 
@@ -79,8 +82,13 @@ def log_event(payment: Payment | None, gateway: str, kind: str, payload: Any = N
 
 
 def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL on the configured public base URL (never the Host header)."""
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+    """An absolute URL on the configured public base URL (never the Host header); works
+    outside a request too (reconciliation writing an e-mail)."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        path = current_app.url_map.bind("").build(endpoint, values)
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
 def checkout_request(order: Order, payment: Payment) -> CheckoutRequest:
@@ -126,9 +134,10 @@ def start_payment(order: Order, gateway: str) -> Payment:
     try:
         provider = get_provider(gateway)
     except KeyError:
-        raise PaymentStartError("This payment method is not available.") from None
+        raise PaymentStartError(_("This payment method is not available.")) from None
     if not provider.accepts(provider.settings, order.currency):
-        raise PaymentStartError(f"{provider.display_name} does not accept {order.currency}.")
+        raise PaymentStartError(_("%(gateway)s does not accept %(currency)s.",
+                                  gateway=provider.display_name, currency=order.currency))
     payment = Payment(order=order, reference=new_reference("PAY", 12), gateway=gateway,
                       amount=order.total, currency=order.currency, status="created")
     db.session.add(payment)
@@ -157,10 +166,10 @@ def _record_create_failure(payment: Payment, exc: ProviderError) -> None:
 
 def _customer_message(display_name: str, exc: ProviderError) -> str:
     if isinstance(exc, ProviderUnavailable):
-        return (f"{display_name} could not be reached just now. Your cart is saved: "
-                "please try again in a moment, or choose another payment method.")
-    return (f"{display_name} could not open the payment. Your cart is saved: "
-            "please check your details and try again, or choose another payment method.")
+        return _("%(gateway)s could not be reached just now. Your cart is saved: please try again "
+                 "in a moment, or choose another payment method.", gateway=display_name)
+    return _("%(gateway)s could not open the payment. Your cart is saved: please check your details "
+             "and try again, or choose another payment method.", gateway=display_name)
 
 
 def _move(payment: Payment, new: str, **values: Any) -> bool:
@@ -227,6 +236,8 @@ def apply_update(payment: Payment, report: StatusReport, *, kind: str, payload: 
     outcome = f"{payment.status}" if changed else f"no change (already {payment.status})"
     if changed and new == "succeeded":
         outcome = _pay_order(payment)
+    elif changed and new == "failed" and payment.order.status == "pending":
+        mail.enqueue(payment.order, "payment_failed", payment)
     log_event(payment, payment.gateway, kind, payload, verified=verified,
               note=_join(note, f"gateway says {new}: {outcome}"))
     db.session.commit()
@@ -264,6 +275,7 @@ def _pay_order(payment: Payment) -> str:
     if result.rowcount == 1:
         for key, value in {"status": "paid", "paid_at": now, "updated_at": now}.items():
             set_committed_value(order, key, value)
+        mail.enqueue(order, "receipt", payment)  # in the transaction that won: one receipt
         log.info("order %s paid by %s", order.reference, payment.reference)
         return "order paid"
     db.session.refresh(order)
@@ -326,17 +338,19 @@ def find_payment(reference: str) -> Payment | None:
     return db.session.scalar(select(Payment).where(Payment.reference == reference))
 
 
-def callback_headers(headers: dict[str, str]) -> str:
-    """The headers of a callback that help a person judge it, as JSON, secrets redacted."""
-    kept = {k: v[:300] for k, v in headers.items()
+def callback_headers(inbound: Inbound) -> str:
+    """The headers of a callback that help a person judge it, as JSON, secrets redacted;
+    ``:path`` (as in HTTP/2) is the URL it was sent to, which may name the payment."""
+    kept = {k: v[:300] for k, v in inbound.headers.items()
             if k.lower() in CALLBACK_HEADERS or any(h in k.lower() for h in CALLBACK_HEADER_HINTS)}
+    kept[":path"] = urlsplit(inbound.url).path[:300] if inbound.url else ""
     return json.dumps(redact(kept), sort_keys=True)
 
 
 def handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
     """Handle one gateway callback: log it (with its headers), verify it, apply it.
     Returns (HTTP status, body)."""
-    token = _callback_headers.set(callback_headers(inbound.headers))
+    token = _callback_headers.set(callback_headers(inbound))
     try:
         return _handle_callback(gateway, inbound)
     finally:

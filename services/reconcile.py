@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from extensions import db
 from models import Payment, utcnow
 from providers import REGISTRY
-from services import orders
+from services import mail, orders
 from services.payments import refresh_status
 
 log = logging.getLogger(__name__)
@@ -30,11 +30,13 @@ class ReconcileReport:
     paid: int = 0
     unreachable: int = 0
     expired_orders: int = 0
+    emails_sent: int = 0
     by_gateway: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         return (f"checked {self.checked} payment(s) ({self.paid} now paid, {self.unreachable} "
-                f"gateway error(s)); expired {self.expired_orders} order(s) and released their stock")
+                f"gateway error(s)); expired {self.expired_orders} order(s) and released their stock; "
+                f"sent {self.emails_sent} e-mail(s)")
 
 
 def _min_interval(gateway: str) -> float:
@@ -87,6 +89,7 @@ def reconcile_once(now: datetime | None = None) -> ReconcileReport:
     for order in orders.due_for_expiry(now):
         if orders.expire_order(order, now):
             report.expired_orders += 1
+    report.emails_sent = mail.deliver()
     db.session.remove()
     log.info("reconciliation: %s", report.summary())
     return report

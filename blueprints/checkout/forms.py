@@ -1,33 +1,50 @@
 """Checkout and retry forms. The currency is the session's market, never a field."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, RadioField, StringField, SubmitField, TelField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    RadioField,
+    StringField,
+    SubmitField,
+    TelField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Regexp
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
-PHONE_PATTERN = r"^\+?[0-9 ]{8,20}$"
+from services import phones
 
 
 class CheckoutForm(FlaskForm):
-    name = StringField("Full name", validators=[DataRequired(), Length(2, 120)])
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    phone = TelField(
-        "Phone (with country code)",
-        validators=[DataRequired(), Regexp(PHONE_PATTERN, message="Digits only, with the country code, e.g. +226 70 00 00 00.")],
-    )
-    gateway = RadioField("Payment method", validators=[DataRequired(message="Choose a payment method.")])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(2, 120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(message=_l("Invalid email address.")), Length(max=254)])
+    phone = TelField(_l("Phone (with country code)"), validators=[DataRequired()])
+    gateway = RadioField(_l("Payment method"), validators=[DataRequired(message=_l("Choose a payment method."))])
     checkout_key = HiddenField(validators=[DataRequired(), Length(max=64)])
-    submit = SubmitField("Pay now")
+    submit = SubmitField(_l("Pay now"))
+
+    def __init__(self, *args, currency: str = "USD", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency  # the market: a number without + is read in its country
+        self.phone_e164 = ""
+
+    def validate_phone(self, field) -> None:
+        """Valid for the market's country (or with its own +code), kept as E.164."""
+        try:
+            self.phone_e164 = phones.normalise(field.data or "", self.currency)
+        except phones.PhoneError as exc:
+            raise ValidationError(str(exc)) from None
 
     def normalised_phone(self) -> str:
-        """The phone number as digits with a leading +."""
-        return "+" + "".join(ch for ch in self.phone.data if ch.isdigit())
+        """The phone number in E.164 (``+22670123456``), once the form is valid."""
+        return self.phone_e164
 
 
 class RetryForm(FlaskForm):
-    gateway = RadioField("Payment method", validators=[DataRequired(message="Choose a payment method.")])
-    submit = SubmitField("Try again")
+    gateway = RadioField(_l("Payment method"), validators=[DataRequired(message=_l("Choose a payment method."))])
+    submit = SubmitField(_l("Try again"))
 
 
 def gateway_choices(providers) -> list[SelectChoice]:
@@ -38,4 +55,4 @@ def gateway_choices(providers) -> list[SelectChoice]:
 class EmptyForm(FlaskForm):
     """A button-only POST that still carries CSRF."""
 
-    submit = SubmitField("Submit")
+    submit = SubmitField(_l("Submit"))

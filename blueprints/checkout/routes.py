@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from models import Order, Payment
 from services import cart as cart_service
 from services.checkout import checkout as run_checkout
 from services.gateways import enabled_gateways
+from services.i18n import current_language
 from services.orders import CheckoutError, Customer, find_by_checkout_key, find_by_token
 from services.payments import (
     PaymentStartError,
@@ -31,9 +33,9 @@ def checkout():
         return placed
     cart = cart_service.priced()
     if not cart.lines:
-        flash("Your cart is empty.", "info")
+        flash(_("Your cart is empty."), "info")
         return redirect(url_for("shop.cart"), 303)
-    form = CheckoutForm(data=None if request.method == "POST" else session.get("customer"))
+    form = CheckoutForm(data=None if request.method == "POST" else session.get("customer"), currency=cart.currency)
     form.gateway.choices = gateway_choices(enabled_gateways(cart.currency))
     if request.method == "GET":
         form.checkout_key.data = cart_service.checkout_key()
@@ -41,9 +43,10 @@ def checkout():
         return render_template("checkout/checkout.html", form=form, cart=cart), 200 if request.method == "GET" else 400
     key = form.checkout_key.data
     if find_by_checkout_key(key) is None and key != session.get("checkout_key"):
-        flash("Your cart changed since this page was opened: please check it and confirm again.", "warning")
+        flash(_("Your cart changed since this page was opened: please check it and confirm again."), "warning")
         return redirect(url_for("checkout.checkout"), 303)
-    customer = Customer(form.name.data.strip(), form.email.data.strip(), form.normalised_phone())
+    customer = Customer(form.name.data.strip(), form.email.data.strip(), form.normalised_phone(),
+                        current_language())
     session["customer"] = {"name": customer.name, "email": customer.email, "phone": customer.phone}
     try:
         result = run_checkout(cart, customer, form.gateway.data, key)
@@ -107,11 +110,11 @@ def abandon(token: str):
     if EmptyForm().validate_on_submit() and payment is not None:
         customer_cancelled(payment, note="customer chose to pay another way")
         if payment.status == "cancelled":
-            flash("That payment attempt is closed. Choose how you want to pay.", "info")
+            flash(_("That payment attempt is closed. Choose how you want to pay."), "info")
         elif payment.status == "succeeded":
-            flash("That payment went through after all: your order is paid.", "success")
+            flash(_("That payment went through after all: your order is paid."), "success")
         else:
-            flash("We could not confirm with the payment provider yet; please try again in a moment.", "warning")
+            flash(_("We could not confirm with the payment provider yet; please try again in a moment."), "warning")
     return redirect(url_for("checkout.order", token=token), 303)
 
 
@@ -122,9 +125,9 @@ def retry(token: str):
     form = RetryForm()
     form.gateway.choices = gateway_choices(enabled_gateways(item.currency))
     if not item.can_retry:
-        flash("This order cannot be paid again.", "info")
+        flash(_("This order cannot be paid again."), "info")
     elif not form.validate_on_submit():
-        flash("Choose a payment method.", "error")
+        flash(_("Choose a payment method."), "error")
     else:
         try:
             payment = start_payment(item, form.gateway.data)
@@ -157,7 +160,7 @@ def order_cancel(token: str):
     if payment is not None and payment.status in Payment.ACTIVE:
         customer_cancelled(payment)
         if payment.status == "cancelled":
-            flash("You cancelled the payment. Nothing was charged; you can try again.", "info")
+            flash(_("You cancelled the payment. Nothing was charged; you can try again."), "info")
     return redirect(url_for("checkout.order", token=token), 303)
 
 

@@ -1,34 +1,56 @@
 """Forms of the catalogue and cart. Prices are never a form field."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from config import MARKETS
+from services.i18n import LANGUAGES
+
+#: The markets as customers read them (config.MARKETS holds the codes and their order).
+MARKET_NAMES = {
+    "XOF": _l("Burkina Faso / UEMOA"),
+    "XAF": _l("Cameroon / CEMAC"),
+    "RWF": _l("Rwanda"),
+    "NGN": _l("Nigeria"),
+    "USD": _l("International (USD)"),
+}
+
+
+def market_name(code: str) -> str:
+    """A market's name in the current language."""
+    return str(MARKET_NAMES.get(code, MARKETS.get(code, code)))
 
 
 class AddToCartForm(FlaskForm):
     product_id = HiddenField(validators=[DataRequired()])
-    quantity = IntegerField("Quantity", default=1, validators=[InputRequired(), NumberRange(1, 999)])
-    submit = SubmitField("Add to cart")
+    quantity = IntegerField(_l("Quantity"), default=1, validators=[InputRequired(), NumberRange(1, 999)])
+    submit = SubmitField(_l("Add to cart"))
 
 
 class UpdateCartForm(FlaskForm):
     product_id = HiddenField(validators=[DataRequired()])
-    quantity = IntegerField("Quantity", validators=[InputRequired(), NumberRange(0, 999)])
-    submit = SubmitField("Update")
+    quantity = IntegerField(_l("Quantity"), validators=[InputRequired(), NumberRange(0, 999)])
+    submit = SubmitField(_l("Update"))
 
 
 class RemoveFromCartForm(FlaskForm):
     product_id = HiddenField(validators=[DataRequired()])
-    submit = SubmitField("Remove")
+    submit = SubmitField(_l("Remove"))
 
 
 class MarketForm(FlaskForm):
-    currency = SelectField("Market", choices=[SelectChoice(code, f"{label} — {code}") for code, label in MARKETS.items()])
-    submit = SubmitField("Change")
+    currency = SelectField(_l("Market"), choices=[SelectChoice(code, code) for code in MARKETS])
+    submit = SubmitField(_l("Change"))
+
+
+class LanguageForm(FlaskForm):
+    """The header's language switcher: one button per language, no JavaScript."""
+
+    language = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
 
 
 def product_id_of(form) -> int | None:

@@ -2,12 +2,30 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
 
 from services import cart as cart_service
-from services import catalog
+from services import catalog, phones
+from services.i18n import LANGUAGES, current_language, format_when
 
 from . import bp
-from .forms import AddToCartForm, MarketForm, RemoveFromCartForm, UpdateCartForm, product_id_of
+from .forms import (
+    AddToCartForm,
+    LanguageForm,
+    MarketForm,
+    RemoveFromCartForm,
+    UpdateCartForm,
+    market_name,
+    product_id_of,
+)
+
+
+@bp.app_context_processor
+def language_context() -> dict:
+    """What every page needs to speak the customer's language (``<html lang>``, the switcher)."""
+    return {"current_language": current_language(), "languages": LANGUAGES, "market_name": market_name,
+            "when": format_when, "phone_example": phones.example, "phone_display": phones.display}
 
 
 @bp.get("/")
@@ -39,9 +57,22 @@ def market():
     if form.validate_on_submit():
         session["currency"] = form.currency.data
         cart_service.reset_checkout_key()
-        flash(f"Prices are now shown in {form.currency.data}.", "info")
+        flash(_("Prices are now shown in %(currency)s.", currency=form.currency.data), "info")
     else:
-        flash("Unknown market.", "error")
+        flash(_("Unknown market."), "error")
+    return redirect(_back(), 303)
+
+
+@bp.post("/language")
+def language():
+    """Switch the shop's language; the choice is remembered for this browser."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["language"] = form.language.data
+        refresh()  # this request's flash is already in the new language
+        flash(_("The shop is now in English."), "info")
+    else:
+        flash(_("Unknown language."), "error")
     return redirect(_back(), 303)
 
 
@@ -67,14 +98,14 @@ def cart_add():
     form = AddToCartForm()
     product_id = product_id_of(form)
     if not form.validate_on_submit() or product_id is None:
-        flash("Choose a quantity between 1 and the stock available.", "error")
+        flash(_("Choose a quantity between 1 and the stock available."), "error")
         return redirect(_back(), 303)
     try:
         item = cart_service.add(product_id, form.quantity.data)
     except cart_service.CartError as exc:
         flash(str(exc), "error")
         return redirect(_back(), 303)
-    flash(f"{item.name} added to your cart.", "success")
+    flash(_("%(name)s added to your cart.", name=item.name), "success")
     return redirect(url_for("shop.cart"), 303)
 
 
@@ -84,7 +115,7 @@ def cart_update():
     form = UpdateCartForm()
     product_id = product_id_of(form)
     if not form.validate_on_submit() or product_id is None:
-        flash("Quantities are whole numbers from 0 up.", "error")
+        flash(_("Quantities are whole numbers from 0 up."), "error")
         return redirect(url_for("shop.cart"), 303)
     try:
         cart_service.set_quantity(product_id, form.quantity.data)

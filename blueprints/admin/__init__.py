@@ -1,0 +1,6 @@
+"""The merchant dashboard: login, overview, orders, needs attention, products."""
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from . import routes  # noqa: E402,F401

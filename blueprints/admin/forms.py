@@ -1,0 +1,134 @@
+"""Dashboard forms. Every action is a POST carrying a CSRF token; filters are a GET form."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from config import MARKETS
+
+ORDER_STATUSES = ("pending", "paid", "cancelled", "expired", "refunded")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    next = HiddenField()
+    submit = SubmitField("Sign in")
+
+
+class EmptyForm(FlaskForm):
+    """A button-only POST (logout, cancel, re-check): just the CSRF token."""
+
+    submit = SubmitField("Go")
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("Note", validators=[DataRequired(message="Write the note first."), Length(max=280)])
+    submit = SubmitField("Add note")
+
+
+class ReasonForm(FlaskForm):
+    """An action with an optional reason kept in the log (refund, acknowledge)."""
+
+    note = StringField("Note (optional)", validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Confirm")
+
+
+class OrderFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form: filters change nothing
+
+    q = StringField("Search", validators=[Optional(), Length(max=120)])
+    status = SelectField("Status", choices=[SelectChoice("", "any status"), *[SelectChoice(s, s) for s in ORDER_STATUSES]], default="")
+    gateway = SelectField("Gateway", default="")
+    currency = SelectField("Currency", choices=[SelectChoice("", "any currency"), *[SelectChoice(c, c) for c in MARKETS]], default="")
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    page = IntegerField(validators=[Optional(), NumberRange(1, 1_000_000)], default=1)
+
+    def validate_date_to(self, field) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The end date is before the start date.")
+
+
+class ProductForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    slug = StringField("Address (slug)", validators=[Optional(), Length(max=120)],
+                       description="Made from the name when left empty.")
+    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+    category_id = SelectField("Category", coerce=str, default="")
+    image = FileField("Image (PNG, JPEG or WebP)")
+    stock = IntegerField("Stock", validators=[InputRequired(), NumberRange(0, 1_000_000)], default=0)
+    stock_seen = HiddenField()
+    active = BooleanField("On sale", default=True)
+    irembopay_product_code = StringField("IremboPay product code", validators=[Optional(), Length(max=64)])
+    submit = SubmitField("Save")
+
+
+def add_price_fields(form_class: type[FlaskForm]) -> type[FlaskForm]:
+    """One price field per market, typed in major units (empty: not sold in that market)."""
+    for currency in MARKETS:
+        setattr(form_class, f"price_{currency}", StringField(
+            f"Price in {currency}", validators=[Optional(), Length(max=20)]))
+    return form_class
+
+
+add_price_fields(ProductForm)
+
+
+def category_choices(form: ProductForm, categories) -> None:
+    """Fill the category select from the database."""
+    form.category_id.choices = [SelectChoice("", "— none —"), *[SelectChoice(str(c.id), c.name) for c in categories]]
+
+
+def product_data(form: ProductForm):
+    """What the merchant typed, for services.products."""
+    from services.products import ProductData, slugify
+
+    return ProductData(
+        name=form.name.data.strip(),
+        slug=slugify(form.slug.data or form.name.data),
+        description=(form.description.data or "").strip(),
+        category_id=int(form.category_id.data) if (form.category_id.data or "").isdigit() else None,
+        stock=form.stock.data,
+        active=bool(form.active.data),
+        irembopay_product_code=(form.irembopay_product_code.data or "").strip(),
+        prices={c: getattr(form, f"price_{c}").data or "" for c in MARKETS},
+    )
+
+
+def fill_product_form(form: ProductForm, product) -> None:
+    """Show a stored product in the form (prices back in major units)."""
+    from providers.base import to_major
+
+    form.name.data, form.slug.data = product.name, product.slug
+    form.description.data = product.description
+    form.category_id.data = str(product.category_id or "")
+    form.stock.data = product.stock
+    form.stock_seen.data = str(product.stock)
+    form.active.data = product.active
+    form.irembopay_product_code.data = product.irembopay_product_code or ""
+    for price in product.prices:
+        if price.currency in MARKETS:
+            getattr(form, f"price_{price.currency}").data = str(to_major(price.amount, price.currency))

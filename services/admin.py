@@ -1,0 +1,196 @@
+"""The merchant's accounts and actions on orders: every action is logged with its author.
+
+Actions change state with conditional UPDATEs (a second click, or a gateway
+update in between, changes nothing) and write a ``PaymentEvent`` carrying the
+order, the admin's e-mail as ``actor`` and what was done, in the same transaction.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from extensions import db
+from models import AdminUser, Order, Payment, PaymentEvent, utcnow
+from services import orders as order_service
+from services.attention import reference_in
+from services.payments import refresh_status
+
+log = logging.getLogger(__name__)
+
+PASSWORD_MIN_LENGTH = 10
+#: Checked against when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-password-of-anyone")
+
+
+class AdminError(ValueError):
+    """An action that cannot be done; the message is for the merchant."""
+
+
+# accounts
+
+def normalise_email(email: str) -> str:
+    """E-mails are compared in lower case, without surrounding spaces."""
+    return email.strip().lower()
+
+
+def save_admin(email: str, password: str) -> tuple[AdminUser, bool]:
+    """Create the admin ``email``, or set its password; returns (admin, created)."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise AdminError("Give an e-mail address.")
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise AdminError(f"The password must have at least {PASSWORD_MIN_LENGTH} characters.")
+    admin = find_admin(email)
+    created = admin is None
+    if created:
+        admin = AdminUser(email=email, active=True, password_hash="")
+        db.session.add(admin)
+    admin.password_hash = generate_password_hash(password)
+    db.session.commit()
+    return admin, created
+
+
+def find_admin(email: str) -> AdminUser | None:
+    """The admin with this e-mail (any case)."""
+    return db.session.scalar(select(AdminUser).where(AdminUser.email == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> AdminUser | None:
+    """The active admin whose e-mail and password these are, or None (never saying which was wrong)."""
+    admin = find_admin(email)
+    if admin is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(admin.password_hash, password) or not admin.active:
+        return None
+    return admin
+
+
+def load_admin(session_id: str) -> AdminUser | None:
+    """Flask-Login's loader: ``<id>.<hash fragment>``; a changed password ends old sessions."""
+    raw_id, _, fragment = session_id.partition(".")
+    if not raw_id.isdigit() or len(raw_id) > 12:
+        return None
+    admin = db.session.get(AdminUser, int(raw_id))
+    if admin is None or not admin.active or admin.get_id() != session_id:
+        return None
+    return admin
+
+
+# logging what the merchant does
+
+def record(order: Order, actor: str, note: str, *, kind: str = "manual",
+           payment: Payment | None = None, status_after: str | None = None) -> PaymentEvent:
+    """Add a merchant action or note to the order's log (caller commits)."""
+    event = PaymentEvent(
+        order_id=order.id, payment_id=payment.id if payment else None, actor=actor,
+        gateway=payment.gateway if payment else "", kind=kind, note=note[:300],
+        status_after=status_after or (payment.status if payment else order.status),
+    )
+    db.session.add(event)
+    return event
+
+
+def add_note(order: Order, actor: str, text: str) -> None:
+    """A free note on the order, kept in its log."""
+    text = text.strip()
+    if not text:
+        raise AdminError("Write the note first.")
+    record(order, actor, text, kind="note")
+    db.session.commit()
+
+
+# actions on orders
+
+def recheck(order: Order, payment: Payment, actor: str) -> str:
+    """Ask the gateway now about ``payment`` and apply its answer; returns what happened."""
+    if payment.order_id != order.id:
+        raise AdminError("This payment is not part of this order.")
+    if not payment.gateway_ref:
+        raise AdminError("This attempt never reached the gateway: there is nothing to ask it.")
+    before = payment.status
+    report = refresh_status(payment, force=True, kind="status-check", note=f"re-check asked by {actor}")
+    db.session.refresh(payment)
+    if report is None:
+        outcome = "the gateway could not be asked (see the log)"
+    else:
+        outcome = f"gateway says {report.status}; payment {before} → {payment.status}"
+    record(order, actor, f"re-checked {payment.reference} with the gateway: {outcome}", payment=payment)
+    db.session.commit()
+    return outcome
+
+
+def cancel(order: Order, actor: str) -> None:
+    """Cancel a pending order and release its stock; open attempts are asked first,
+    so an order that was in fact paid is not cancelled."""
+    if order.status != "pending":
+        raise AdminError(f"Only a pending order can be cancelled; this one is {order.status}.")
+    for payment in [p for p in order.payments if p.status in Payment.ACTIVE and p.gateway_ref]:
+        refresh_status(payment, force=True, kind="status-check", note=f"before cancel by {actor}")
+    db.session.refresh(order)
+    if not order_service.cancel_order(order, actor=actor):
+        db.session.refresh(order)
+        raise AdminError(f"The order was not cancelled: it is now {order.status}.")
+
+
+def mark_refunded(order: Order, actor: str, note: str = "") -> None:
+    """Record that a paid order was refunded (the money goes back at the gateway)."""
+    result = db.session.execute(
+        update(Order).where(Order.id == order.id, Order.status == "paid")
+        .values(status="refunded", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise AdminError(f"Only a paid order can be marked refunded; this one is {order.status}.")
+    record(order, actor, "marked refunded" + (f": {note.strip()}" if note.strip() else ""),
+           status_after="refunded")
+    db.session.commit()
+    db.session.refresh(order)
+
+
+def acknowledge(payment: Payment, actor: str, note: str = "") -> None:
+    """Clear a payment's attention flag, keeping why it was raised and who cleared it."""
+    reason = payment.attention
+    result = db.session.execute(
+        update(Payment).where(Payment.id == payment.id, Payment.attention.is_not(None))
+        .values(attention=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise AdminError("This payment no longer needs attention.")
+    text = f"acknowledged “{reason}”" + (f": {note.strip()}" if note.strip() else "")
+    record(payment.order, actor, text, payment=payment)
+    db.session.commit()
+    db.session.refresh(payment)
+
+
+def review_callback(event: PaymentEvent, actor: str, note: str = "") -> None:
+    """Mark a rejected callback as looked at, so it leaves the attention list."""
+    result = db.session.execute(
+        update(PaymentEvent).where(PaymentEvent.id == event.id, PaymentEvent.reviewed_at.is_(None))
+        .values(reviewed_by=actor, reviewed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise AdminError("This callback was already reviewed.")
+    order = linked_order(event)
+    if order is not None:
+        record(order, actor, f"reviewed rejected callback #{event.id}" + (f": {note.strip()}" if note.strip() else ""))
+    db.session.commit()
+
+
+def linked_order(event: PaymentEvent) -> Order | None:
+    """The order a logged callback is about: its payment's, or one named in its body."""
+    if event.payment is not None:
+        return event.payment.order
+    reference = reference_in(event)
+    if reference is None:
+        return None
+    payment = db.session.scalar(select(Payment).where(Payment.reference == reference))
+    return payment.order if payment is not None else None
+

@@ -1,0 +1,102 @@
+"""What a person must look at: stuck payments, flagged payments, rejected callbacks.
+
+Flags (``Payment.attention``) are raised by ``services.payments.apply_update``:
+amount mismatches, partial and overpayments, money on cancelled, expired or
+already-paid orders. Rejected callbacks are the log's ``callback`` events whose
+note starts with "rejected" (bad signature, unknown reference, malformed).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+
+from extensions import db
+from models import Order, Payment, PaymentEvent, utcnow
+from services.orders import REFERENCE_ALPHABET
+
+#: Our payment references as ``new_reference("PAY", 12)`` makes them.
+PAYMENT_REFERENCE = re.compile(rf"PAY-[{REFERENCE_ALPHABET}]{{12}}")
+LIST_LIMIT = 200
+
+
+def reference_in(event: PaymentEvent) -> str | None:
+    """The first payment reference of ours in a logged callback's body or called URL."""
+    match = PAYMENT_REFERENCE.search(f"{event.payload or ''} {event.headers or ''}")
+    return match.group(0) if match else None
+
+
+@dataclass
+class RejectedCallback:
+    event: PaymentEvent
+    order: Order | None
+
+
+@dataclass
+class Attention:
+    stuck: list[Payment] = field(default_factory=list)
+    flagged: list[Payment] = field(default_factory=list)
+    rejected: list[RejectedCallback] = field(default_factory=list)
+    minutes: int = 0
+
+
+def _cutoff():
+    return utcnow() - timedelta(minutes=current_app.config["ATTENTION_PENDING_MINUTES"])
+
+
+def _stuck_filter():
+    return (Payment.status.in_(Payment.ACTIVE), Payment.created_at <= _cutoff(),
+            Order.status == "pending")
+
+
+def _rejected_filter():
+    return (PaymentEvent.kind == "callback", PaymentEvent.note.like("rejected%"),
+            PaymentEvent.reviewed_at.is_(None))
+
+
+def counts() -> dict[str, int]:
+    """How many payments are stuck or flagged, and callbacks rejected but not reviewed."""
+    def count(stmt) -> int:
+        return db.session.scalar(stmt) or 0
+
+    return {
+        "stuck": count(select(func.count()).select_from(Payment).join(Order).where(*_stuck_filter())),
+        "flagged": count(select(func.count()).select_from(Payment).where(Payment.attention.is_not(None))),
+        "rejected": count(select(func.count()).select_from(PaymentEvent).where(*_rejected_filter())),
+    }
+
+
+def _payments(*conditions) -> list[Payment]:
+    stmt = (select(Payment).join(Payment.order).options(contains_eager(Payment.order))
+            .where(*conditions).order_by(Payment.created_at).limit(LIST_LIMIT))
+    return list(db.session.scalars(stmt))
+
+
+def rejected_callbacks() -> list[RejectedCallback]:
+    """Rejected callbacks not yet reviewed, newest first, with the order each one names."""
+    events = list(db.session.scalars(
+        select(PaymentEvent).where(*_rejected_filter()).order_by(PaymentEvent.id.desc()).limit(LIST_LIMIT)
+    ))
+    refs = {ref for ref in (reference_in(e) for e in events) if ref}
+    by_ref = {}
+    if refs:
+        rows = db.session.execute(
+            select(Payment.reference, Order).join(Order, Order.id == Payment.order_id)
+            .where(Payment.reference.in_(refs))
+        )
+        by_ref = {ref: order for ref, order in rows}
+    return [RejectedCallback(e, by_ref.get(reference_in(e) or "")) for e in events]
+
+
+def needs_attention() -> Attention:
+    """Everything the attention page lists (each list capped at LIST_LIMIT)."""
+    return Attention(
+        stuck=_payments(*_stuck_filter()),
+        flagged=_payments(Payment.attention.is_not(None)),
+        rejected=rejected_callbacks(),
+        minutes=current_app.config["ATTENTION_PENDING_MINUTES"],
+    )

@@ -1,0 +1,180 @@
+"""The merchant's catalogue: products, their prices per market, stock and images.
+
+Prices are typed in major units ("15000", "12.50") and stored as integer
+minor units, converted with Decimal (never a float). Images are checked by
+their first bytes, not their name, and stored under a random name.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from config import MARKETS
+from extensions import db
+from models import Category, Price, Product
+from providers.base import EXPONENTS
+
+#: Accepted images by their magic bytes. No SVG: it can carry scripts.
+IMAGE_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+)
+UPLOAD_SUBDIR = os.path.join("uploads", "products")
+PRICE_MAX_DIGITS = 12
+
+
+class ProductError(ValueError):
+    """The product cannot be saved as given; the message names the field's problem."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class ProductData:
+    name: str
+    slug: str
+    description: str
+    category_id: int | None
+    stock: int
+    active: bool
+    irembopay_product_code: str
+    prices: dict[str, str]  # currency → major units as typed ("" = not sold there)
+
+
+def all_products() -> list[Product]:
+    """Every product, active or not, with its prices and category, by name."""
+    return list(db.session.scalars(
+        select(Product).options(selectinload(Product.prices), selectinload(Product.category))
+        .order_by(Product.name)
+    ))
+
+
+def categories() -> list[Category]:
+    """Categories for the product form."""
+    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+def to_minor(text: str, currency: str) -> int:
+    """``"12.50", "USD"`` → 1250; refuses more decimals than the currency has, and non-positive."""
+    try:
+        value = Decimal(text.strip().replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        raise ProductError(f"{currency}: write a number such as 1500 or 12.50.", currency) from None
+    if not value.is_finite() or value <= 0 or len(value.as_tuple().digits) > PRICE_MAX_DIGITS:
+        raise ProductError(f"{currency}: the price must be above zero.", currency)
+    minor = value.scaleb(EXPONENTS[currency])
+    if minor != minor.to_integral_value():
+        places = EXPONENTS[currency]
+        raise ProductError(f"{currency}: at most {places} decimal place(s).", currency)
+    return int(minor)
+
+
+def slugify(text: str) -> str:
+    """A URL slug from a product name ("Café du Rwanda" → "cafe-du-rwanda")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:120]
+
+
+def image_extension(head: bytes) -> str | None:
+    """The file type an image's first bytes say it is (png, jpg, webp), or None."""
+    for signature, extension in IMAGE_SIGNATURES:
+        if head.startswith(signature):
+            return extension
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def store_image(stream) -> str:
+    """Check and store an uploaded image; returns its path under static/."""
+    limit = current_app.config["PRODUCT_IMAGE_MAX_BYTES"]
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ProductError(f"The image is larger than {limit // 1024} KB.", "image")
+    extension = image_extension(data[:16])
+    if extension is None:
+        raise ProductError("The image must be a PNG, JPEG or WebP file.", "image")
+    folder = os.path.join(current_app.static_folder, UPLOAD_SUBDIR)
+    os.makedirs(folder, exist_ok=True)
+    name = f"{secrets.token_hex(12)}.{extension}"
+    with open(os.path.join(folder, name), "wb") as out:
+        out.write(data)
+    return f"{UPLOAD_SUBDIR.replace(os.sep, '/')}/{name}"
+
+
+def _prices(data: ProductData) -> dict[str, int]:
+    return {c: to_minor(v, c) for c, v in data.prices.items() if c in MARKETS and v.strip()}
+
+
+def _check(data: ProductData, product: Product | None) -> None:
+    if not data.slug:
+        raise ProductError("Give the product a name made of letters or digits.", "slug")
+    clash = db.session.scalar(select(Product.id).where(Product.slug == data.slug))
+    if clash is not None and (product is None or clash != product.id):
+        raise ProductError("Another product already has this address (slug).", "slug")
+    if data.category_id is not None and db.session.get(Category, data.category_id) is None:
+        raise ProductError("Choose a category from the list.", "category_id")
+
+
+def create_product(data: ProductData, image=None) -> Product:
+    """Add a product with its prices (and image when one was uploaded)."""
+    _check(data, None)
+    prices = _prices(data)
+    product = Product(slug=data.slug, name=data.name, description=data.description,
+                      category_id=data.category_id, stock=data.stock, active=data.active,
+                      irembopay_product_code=data.irembopay_product_code or None,
+                      image=store_image(image) if image else "",
+                      prices=[Price(currency=c, amount=a) for c, a in prices.items()])
+    db.session.add(product)
+    db.session.commit()
+    return product
+
+
+def update_product(product: Product, data: ProductData, stock_seen: int, image=None) -> None:
+    """Save the merchant's changes. Stock moves by the difference from what the form
+    showed, so units reserved by customers meanwhile are not given back twice."""
+    _check(data, product)
+    prices = _prices(data)
+    if image:
+        product.image = store_image(image)
+    for field in ("slug", "name", "description", "category_id", "active"):
+        setattr(product, field, getattr(data, field))
+    product.irembopay_product_code = data.irembopay_product_code or None
+    _set_prices(product, prices)
+    _move_stock(product, data.stock - stock_seen)
+    db.session.commit()
+
+
+def _set_prices(product: Product, prices: dict[str, int]) -> None:
+    for price in list(product.prices):
+        if price.currency not in prices:
+            product.prices.remove(price)
+    for currency, amount in prices.items():
+        existing = product.price_in(currency)
+        if existing is None:
+            product.prices.append(Price(currency=currency, amount=amount))
+        else:
+            existing.amount = amount
+
+
+def _move_stock(product: Product, delta: int) -> None:
+    if delta == 0:
+        return
+    result = db.session.execute(
+        update(Product).where(Product.id == product.id, Product.stock + delta >= 0)
+        .values(stock=Product.stock + delta).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise ProductError("Customers reserved some of this stock meanwhile: reload and try again.", "stock")
+    db.session.expire(product, ["stock"])
