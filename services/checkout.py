@@ -35,6 +35,6 @@ def checkout(cart: PricedCart, customer: Customer, gateway: str, key: str) -> Ch
 
 
 def _update_customer(order: Order, customer: Customer) -> None:
-    order.customer_name, order.customer_email, order.customer_phone = (
-        customer.name, customer.email, customer.phone)
+    order.customer_name, order.customer_email, order.customer_phone, order.language = (
+        customer.name, customer.email, customer.phone, customer.language)
     db.session.commit()

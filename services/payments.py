@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -110,7 +111,7 @@ def checkout_request(order: Order, payment: Payment) -> CheckoutRequest:
         customer_name=order.customer_name,
         customer_email=order.customer_email,
         customer_phone=order.customer_phone,
-        description=f"{shop} — commande {order.reference}",
+        description=_description(shop, order),
         return_url=external_url("checkout.order_return", token=order.token, ref=payment.reference),
         cancel_url=external_url("checkout.order_cancel", token=order.token, ref=payment.reference),
         callback_url=external_url(
@@ -122,6 +123,12 @@ def checkout_request(order: Order, payment: Payment) -> CheckoutRequest:
         store_url=current_app.config["PUBLIC_BASE_URL"],
         language=order.language,
     )
+
+
+def _description(shop: str, order: Order) -> str:
+    """The line a gateway shows on its page, in the order's language."""
+    with force_locale(order.language or "fr"):
+        return _("%(shop)s — order %(reference)s", shop=shop, reference=order.reference)
 
 
 def start_payment(order: Order, gateway: str) -> Payment:
