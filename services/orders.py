@@ -140,13 +140,13 @@ def release_stock(order: Order) -> bool:
     return True
 
 
-def expire_order(order: Order, now: datetime | None = None) -> bool:
-    """Expire a pending order past its expiry: release stock, end open attempts."""
-    now = now or utcnow()
+def _close_order(order: Order, status: str, now: datetime, *conditions) -> bool:
+    """Move a pending order to ``status`` (if ``conditions`` hold), give its stock back and
+    end its open attempts with the same status. Caller commits; False when it had moved on."""
     result = db.session.execute(
         update(Order)
-        .where(Order.id == order.id, Order.status == "pending", Order.expires_at <= now)
-        .values(status="expired", updated_at=now)
+        .where(Order.id == order.id, Order.status == "pending", *conditions)
+        .values(status=status, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -156,9 +156,17 @@ def expire_order(order: Order, now: datetime | None = None) -> bool:
     db.session.execute(
         update(Payment)
         .where(Payment.order_id == order.id, Payment.status.in_(Payment.ACTIVE))
-        .values(status="expired", updated_at=now)
+        .values(status=status, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    return True
+
+
+def expire_order(order: Order, now: datetime | None = None) -> bool:
+    """Expire a pending order past its expiry: release stock, end open attempts."""
+    now = now or utcnow()
+    if not _close_order(order, "expired", now, Order.expires_at <= now):
+        return False
     db.session.commit()
     log.info("order %s expired, stock released", order.reference)
     return True
@@ -178,22 +186,8 @@ def cancel_order(order: Order, *, actor: str, note: str = "", now: datetime | No
     """Cancel a pending order (merchant action): release its stock, end its open
     attempts and log who did it, in one transaction. False when no longer pending."""
     now = now or utcnow()
-    result = db.session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status == "pending")
-        .values(status="cancelled", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
+    if not _close_order(order, "cancelled", now):
         return False
-    release_stock(order)
-    db.session.execute(
-        update(Payment)
-        .where(Payment.order_id == order.id, Payment.status.in_(Payment.ACTIVE))
-        .values(status="cancelled", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
     db.session.add(PaymentEvent(
         order_id=order.id, actor=actor, gateway="", kind="manual", status_after="cancelled",
         note=("order cancelled, stock released" + (f": {note}" if note else ""))[:300],
