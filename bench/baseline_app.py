@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask, abort, render_template, request
+from flask_babel import Babel
 from markupsafe import Markup
 from wtforms import Form, HiddenField, IntegerField, SelectField, SubmitField
 from wtforms.validators import NumberRange
@@ -22,6 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from config import MARKETS  # noqa: E402  (constants only)
 from services.demo import CATEGORIES, PRODUCTS  # noqa: E402  (the demo catalogue as data)
+from blueprints.shop.forms import market_name  # noqa: E402  (a label lookup, no form)
+from services.i18n import LANGUAGES  # noqa: E402
 from services.money import format_money  # noqa: E402  (Babel formatting, as the shop does)
 
 CURRENCY = "XOF"
@@ -92,13 +95,29 @@ class MarketForm(NoCsrf, Form):
 
 app = Flask("baseline", template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
 app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", "baseline")
+# The same translations as the shop, in its default language (French).
+Babel(app, locale_selector=lambda: "fr", default_translation_directories=str(ROOT / "translations"))
+TOKEN = "x" * 91
+
+
+@dataclass(frozen=True)
+class OnePage:
+    """What the catalogue template reads of a pagination: one page."""
+
+    items: list
+    pages: int = 1
+    page: int = 1
+    has_prev: bool = False
+    has_next: bool = False
 
 
 @app.context_processor
 def context():
     return {"shop_name": "Comptoir", "money": format_money, "markets": MARKETS,
             "current_currency": CURRENCY, "market_form": MarketForm(currency=CURRENCY),
-            "cart_count": 0, "categories": lambda: CATS, "gateway_providers": lambda: {}}
+            "cart_count": 0, "categories": lambda: CATS, "gateway_providers": lambda: {},
+            "csrf_token": lambda: TOKEN, "languages": LANGUAGES, "current_language": "fr",
+            "market_name": market_name}
 
 
 @app.get("/", endpoint="shop.index")
@@ -107,8 +126,8 @@ def index():
     if request.args.get("category"):
         category = BY_SLUG.get(request.args["category"]) or abort(404)
     products = [p for p in ITEMS if p.price_in(CURRENCY) and (category is None or p.category is category)]
-    return render_template("shop/index.html", products=products, category=category, query="",
-                           form=AddToCartForm())
+    return render_template("shop/index.html", products=products, pagination=OnePage(products),
+                           category=category, query="", form=AddToCartForm())
 
 
 @app.get("/products/<slug>", endpoint="shop.product")
@@ -124,6 +143,7 @@ def _stub():
 
 for rule, endpoint, methods in [("/market", "shop.market", ["POST"]), ("/cart", "shop.cart", ["GET"]),
                                 ("/cart/add", "shop.cart_add", ["POST"]),
+                                ("/language", "shop.language", ["POST"]),
                                 ("/orders", "checkout.my_orders", ["GET"])]:
     app.add_url_rule(rule, endpoint, _stub, methods=methods)
 
