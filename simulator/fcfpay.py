@@ -19,7 +19,7 @@ from flask import current_app, jsonify, redirect, render_template, request
 
 from . import SIM_CREDENTIALS, bp
 from .delivery import deliver
-from .state import STATE, SimInvoice
+from .state import STATE, SimInvoice, status_fault
 
 NAME = "fcfpay"
 API = "/fcfpay/api/v2/"
@@ -181,20 +181,10 @@ def _store(body: dict) -> FcfOrder:
     ))
 
 
-def _status_fault():
-    """The status API's faults: a 500, or an answer slower than the shop waits."""
-    faults = STATE.faults_for(NAME)
-    if faults["status"] == "http500":
-        return ("Internal Server Error", 500)
-    if faults["status"] == "timeout":
-        time.sleep(current_app.config["GATEWAY_TIMEOUT_SECONDS"] + 1)
-    return None
-
-
 @bp.post(API + "check-order")
 def fcfpay_check_order():
     """``POST /api/v2/check-order {"order_id"}``: the order and all its transactions."""
-    fault = _status_fault()
+    fault = status_fault(NAME)
     if fault:
         return fault
     if not _authorised():
@@ -212,7 +202,7 @@ def fcfpay_check_order():
 @bp.post(API + "check-orders")
 def fcfpay_check_orders():
     """``POST /api/v2/check-orders {"order_ids": [...]}``: unknown ids are left out."""
-    fault = _status_fault()
+    fault = status_fault(NAME)
     if fault:
         return fault
     if not _authorised():

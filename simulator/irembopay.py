@@ -25,7 +25,7 @@ import requests
 from flask import Response, current_app, render_template, request
 
 from . import SIM_CREDENTIALS, bp
-from .state import STATE, SimInvoice
+from .state import STATE, SimInvoice, status_fault
 
 NAME = "irembopay"
 API_VERSION = "2"
@@ -230,10 +230,9 @@ def irembopay_create():
 def irembopay_get(reference: str):
     """``GET /payments/invoices/{invoiceNumber or transactionId}``."""
     faults = STATE.faults_for(NAME)
-    if faults["status"] == "http500":
-        return "Internal Server Error", 500
-    if faults["status"] == "timeout":
-        time.sleep(current_app.config["GATEWAY_TIMEOUT_SECONDS"] + 1)
+    failing = status_fault(NAME)
+    if failing:
+        return failing
     problem = _auth_problem()
     if problem is not None:
         return problem

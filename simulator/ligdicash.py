@@ -14,7 +14,7 @@ from flask import current_app, jsonify, redirect, render_template, request
 
 from . import SIM_CREDENTIALS, bp
 from .delivery import deliver
-from .state import STATE, SimInvoice
+from .state import STATE, SimInvoice, status_fault
 
 NAME = "ligdicash"
 WIKI = "https://client.ligdicash.com/wiki/"
@@ -125,10 +125,9 @@ def _store(body: dict) -> SimInvoice:
 def ligdicash_confirm():
     """``GET …/confirm?invoiceToken=`` (``token`` accepted too, as the docs disagree)."""
     faults = STATE.faults_for(NAME)
-    if faults["status"] == "http500":
-        return "Internal Server Error", 500
-    if faults["status"] == "timeout":
-        time.sleep(current_app.config["GATEWAY_TIMEOUT_SECONDS"] + 1)
+    failing = status_fault(NAME)
+    if failing:
+        return failing
     if not _authorised():
         return _fail("Code00", "confirmInvoice")
     token = request.args.get("invoiceToken") or request.args.get("token") or ""

@@ -17,7 +17,7 @@ from flask import current_app, jsonify, render_template, request
 
 from . import SIM_CREDENTIALS, bp
 from .delivery import deliver
-from .state import STATE, SimInvoice
+from .state import STATE, SimInvoice, status_fault
 
 NAME = "payunit"
 ISO_WITH_ZONE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
@@ -128,10 +128,9 @@ def invoice_json(invoice: SimInvoice, amount_delta: int = 0) -> dict:
 def payunit_invoice(uuid: str):
     """``GET /invoice/get/{uuid}``: the invoice details."""
     faults = STATE.faults_for(NAME)
-    if faults["status"] == "http500":
-        return "Internal Server Error", 500
-    if faults["status"] == "timeout":
-        time.sleep(current_app.config["GATEWAY_TIMEOUT_SECONDS"] + 1)
+    failing = status_fault(NAME)
+    if failing:
+        return failing
     problem = _auth_problem()
     if problem:
         return _envelope(401, problem)

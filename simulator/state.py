@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+
+from flask import current_app
 
 #: Faults each gateway can be told to play, with their defaults.
 DEFAULT_FAULTS: dict[str, Any] = {
@@ -76,3 +79,14 @@ class SimState:
 
 
 STATE = SimState()
+
+
+def status_fault(gateway: str) -> tuple[str, int] | None:
+    """Play the status-API faults the simulated gateways share: a plain 500 to send back, or
+    an answer slower than the shop waits (then None: answer normally, too late)."""
+    fault = STATE.faults_for(gateway)["status"]
+    if fault == "http500":
+        return "Internal Server Error", 500
+    if fault == "timeout":
+        time.sleep(current_app.config["GATEWAY_TIMEOUT_SECONDS"] + 1)
+    return None
