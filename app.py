@@ -147,6 +147,12 @@ def register_hooks(app: Flask) -> None:
 
         return REGISTRY[name].display_name if name in REGISTRY else name
 
+    @app.template_filter("attention_text")
+    def attention_text(payment) -> str:
+        from services.attention import describe
+
+        return describe(payment)
+
     @app.template_filter("gateway_returns")
     def gateway_returns(name: str) -> bool:
         from providers import REGISTRY

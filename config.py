@@ -80,6 +80,9 @@ class Config:
     #: The order page asks the gateway at most this often per payment.
     STATUS_RECHECK_SECONDS = env_int("STATUS_RECHECK_SECONDS", 10)
     GATEWAY_TIMEOUT_SECONDS = env_int("GATEWAY_TIMEOUT_SECONDS", 10)
+    #: An attempt still ``created`` (never opened at the gateway) after this long was left by a
+    #: request that died: reconciliation and the next checkout end it as ``error``.
+    CREATED_STALE_SECONDS = env_int("CREATED_STALE_SECONDS", 120)
     #: Reconciliation: least age of a status check before asking again, the pause
     #: between two calls to one gateway, and how long it keeps asking about expired attempts.
     RECONCILE_MIN_AGE_SECONDS = env_int("RECONCILE_MIN_AGE_SECONDS", 60)

@@ -5,6 +5,7 @@ import json
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -15,11 +16,26 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from extensions import db
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+# The statuses the database accepts (CHECK constraints); services.states owns their meaning
+# and transitions, and a test checks that both lists agree.
+ORDER_STATUSES = ("pending", "paid", "cancelled", "expired", "refunded")
+PAYMENT_STATUSES = ("created", "pending", "succeeded", "failed", "cancelled", "expired", "error")
+ATTENTION_KINDS = ("amount_mismatch", "amount_missing", "partial", "overpaid", "shortfall",
+                   "paid_closed", "unknown_status", "other")
+ORDER_STATUSES_SQL = _sql_list(ORDER_STATUSES)
+PAYMENT_STATUSES_SQL = _sql_list(PAYMENT_STATUSES)
+ATTENTION_KINDS_SQL = _sql_list(ATTENTION_KINDS)
 
 
 def utcnow() -> datetime:
@@ -93,7 +109,7 @@ class Price(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     currency: Mapped[str] = mapped_column(String(3))
-    amount: Mapped[int] = mapped_column(Integer)  # minor units
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units
 
     product: Mapped[Product] = relationship(back_populates="prices")
 
@@ -105,6 +121,7 @@ class Order(db.Model):
         Index("ix_orders_customer_phone", "customer_phone"),
         Index("ix_orders_paid_at", "paid_at"),
         Index("ix_orders_currency_created_at", "currency", "created_at"),
+        CheckConstraint(f"status IN ({ORDER_STATUSES_SQL})", name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,8 +129,8 @@ class Order(db.Model):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     checkout_key: Mapped[str] = mapped_column(String(64), unique=True)
     currency: Mapped[str] = mapped_column(String(3))
-    subtotal: Mapped[int] = mapped_column(Integer)
-    total: Mapped[int] = mapped_column(Integer)
+    subtotal: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger)
     customer_name: Mapped[str] = mapped_column(String(120))
     customer_email: Mapped[str] = mapped_column(String(254))
     customer_phone: Mapped[str] = mapped_column(String(32))
@@ -155,9 +172,9 @@ class OrderLine(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     name: Mapped[str] = mapped_column(String(200))
-    unit_price: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
-    line_total: Mapped[int] = mapped_column(Integer)
+    line_total: Mapped[int] = mapped_column(BigInteger)
 
     order: Mapped[Order] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()
@@ -167,8 +184,15 @@ class Payment(db.Model):
     # The dashboard: per-gateway figures, and what needs attention.
     __table_args__ = (
         Index("ix_payment_gateway_created_at", "gateway", "created_at"),
-        Index("ix_payment_attention", "attention"),
+        Index("ix_payment_attention_kind", "attention_kind"),
         Index("ix_payment_gateway_ref2", "gateway_ref2"),
+        CheckConstraint(f"status IN ({PAYMENT_STATUSES_SQL})", name="status_known"),
+        CheckConstraint(f"attention_kind IS NULL OR attention_kind IN ({ATTENTION_KINDS_SQL})",
+                        name="attention_kind_known"),
+        # At most one attempt in flight per order: a double-tap cannot open two invoices.
+        Index("uq_payment_one_open_per_order", "order_id", unique=True,
+              sqlite_where=text("status IN ('created', 'pending')"),
+              postgresql_where=text("status IN ('created', 'pending')")),
     )
     ACTIVE = ("created", "pending")
     FINAL = ("succeeded", "failed", "cancelled", "expired", "error")
@@ -178,15 +202,19 @@ class Payment(db.Model):
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     gateway: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(16), default="created", index=True)
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     gateway_ref: Mapped[str | None] = mapped_column(String(512), index=True)
     #: A second gateway id where there is one (PayUnit's invoice ``ref``, …).
     gateway_ref2: Mapped[str | None] = mapped_column(String(128))
     #: What the gateway last reported as received (partial payments), minor units.
-    amount_received: Mapped[int | None] = mapped_column(Integer)
+    amount_received: Mapped[int | None] = mapped_column(BigInteger)
     redirect_url: Mapped[str | None] = mapped_column(String(1024))
-    #: Why a person must look at this payment (amount mismatch, paid twice, …).
+    #: Why a person must look at this payment (services.states.AttentionKind), with the
+    #: amounts involved (minor units, in ``currency``) and a short detail.
+    attention_kind: Mapped[str | None] = mapped_column(String(24))
+    attention_amount: Mapped[int | None] = mapped_column(BigInteger)
+    attention_expected: Mapped[int | None] = mapped_column(BigInteger)
     attention: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -204,7 +232,10 @@ class PaymentEvent(db.Model):
     """Append-only log of everything said between us and a gateway about a payment,
     and of what the merchant did to an order (``order_id`` set, ``actor`` the admin)."""
 
-    __table_args__ = (Index("ix_payment_event_kind_created_at", "kind", "created_at"),)
+    __table_args__ = (
+        Index("ix_payment_event_kind_created_at", "kind", "created_at"),
+        Index("ix_payment_event_rejection", "rejection"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
@@ -216,6 +247,8 @@ class PaymentEvent(db.Model):
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(String(300), default="")
     status_after: Mapped[str | None] = mapped_column(String(16))
+    #: Why a callback was refused (services.states.Rejection); None when it was accepted.
+    rejection: Mapped[str | None] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: A callback's request headers that matter (JSON, secrets redacted).
     headers: Mapped[str | None] = mapped_column(Text)

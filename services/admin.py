@@ -14,8 +14,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from extensions import db
 from models import AdminUser, Order, Payment, PaymentEvent, utcnow
 from services import orders as order_service
-from services.attention import reference_in
+from services import states
+from services.attention import describe, reference_in
 from services.payments import refresh_status
+from services.states import OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +127,7 @@ def recheck(order: Order, payment: Payment, actor: str) -> str:
 def cancel(order: Order, actor: str) -> None:
     """Cancel a pending order and release its stock; open attempts are asked first,
     so an order that was in fact paid is not cancelled."""
-    if order.status != "pending":
+    if order.status != OrderStatus.PENDING:
         raise AdminError(f"Only a pending order can be cancelled; this one is {order.status}.")
     for payment in [p for p in order.payments if p.status in Payment.ACTIVE and p.gateway_ref]:
         refresh_status(payment, force=True, kind="status-check", note=f"before cancel by {actor}")
@@ -137,26 +139,20 @@ def cancel(order: Order, actor: str) -> None:
 
 def mark_refunded(order: Order, actor: str, note: str = "") -> None:
     """Record that a paid order was refunded (the money goes back at the gateway)."""
-    result = db.session.execute(
-        update(Order).where(Order.id == order.id, Order.status == "paid")
-        .values(status="refunded", updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    why = "marked refunded" + (f": {note.strip()}" if note.strip() else "")
+    if not states.transition(order, OrderStatus.REFUNDED, actor=actor, why=why):
         db.session.rollback()
         raise AdminError(f"Only a paid order can be marked refunded; this one is {order.status}.")
-    record(order, actor, "marked refunded" + (f": {note.strip()}" if note.strip() else ""),
-           status_after="refunded")
     db.session.commit()
     db.session.refresh(order)
 
 
 def acknowledge(payment: Payment, actor: str, note: str = "") -> None:
     """Clear a payment's attention flag, keeping why it was raised and who cleared it."""
-    reason = payment.attention
+    reason = describe(payment)
     result = db.session.execute(
-        update(Payment).where(Payment.id == payment.id, Payment.attention.is_not(None))
-        .values(attention=None)
+        update(Payment).where(Payment.id == payment.id, Payment.attention_kind.is_not(None))
+        .values(attention_kind=None, attention=None, attention_amount=None, attention_expected=None)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

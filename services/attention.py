@@ -1,9 +1,10 @@
 """What a person must look at: stuck payments, flagged payments, rejected callbacks.
 
-Flags (``Payment.attention``) are raised by ``services.payments.apply_update``:
-amount mismatches, partial and overpayments, money on cancelled, expired or
-already-paid orders. Rejected callbacks are the log's ``callback`` events whose
-note starts with "rejected" (bad signature, unknown reference, malformed).
+Flags (``Payment.attention_kind``, with the amounts involved) are raised through
+``services.states.flag``: amount mismatches, partial and overpayments, money on
+cancelled, expired or already-paid orders, statuses a gateway sent that we do not know.
+Rejected callbacks are the log's ``callback`` events with a ``rejection`` (bad
+signature or malformed, unknown reference, mismatched ids).
 """
 from __future__ import annotations
 
@@ -17,11 +18,39 @@ from sqlalchemy.orm import contains_eager
 
 from extensions import db
 from models import Order, Payment, PaymentEvent, utcnow
-from services.orders import REFERENCE_ALPHABET
+from services.money import format_money
+from services.references import REFERENCE_ALPHABET
+from services.states import ACTIVE_PAYMENT, AttentionKind, OrderStatus
 
 #: Our payment references as ``new_reference("PAY", 12)`` makes them.
 PAYMENT_REFERENCE = re.compile(rf"PAY-[{REFERENCE_ALPHABET}]{{12}}")
 LIST_LIMIT = 200
+
+
+#: What each flag means to the merchant; amounts are added when the flag carries them.
+ATTENTION_LABELS = {
+    AttentionKind.AMOUNT_MISMATCH: "Amount mismatch: the gateway reports {amount}, the order asks {expected}",
+    AttentionKind.AMOUNT_MISSING: "The gateway said paid without saying how much",
+    AttentionKind.PARTIAL: "Partially paid: {amount} of {expected}",
+    AttentionKind.OVERPAID: "Overpaid: {amount} received for {expected}",
+    AttentionKind.SHORTFALL: "Accepted a little under the total: {amount} of {expected}",
+    AttentionKind.PAID_ON_CLOSED_ORDER: "Money received on a closed order",
+    AttentionKind.UNKNOWN_STATUS: "The gateway sent a status we do not know",
+    AttentionKind.OTHER: "Needs a look",
+}
+
+
+def describe(payment: Payment) -> str:
+    """The flag in words, amounts in major units with the currency ("$3.00 of $9.00")."""
+    if payment.attention_kind is None:
+        return ""
+    label = ATTENTION_LABELS.get(AttentionKind(payment.attention_kind), "Needs a look")
+
+    def money(value: int | None) -> str:
+        return format_money(value, payment.currency, "en") if value is not None else "an unknown amount"
+
+    text = label.format(amount=money(payment.attention_amount), expected=money(payment.attention_expected))
+    return f"{text} — {payment.attention}" if payment.attention else text
 
 
 def reference_in(event: PaymentEvent) -> str | None:
@@ -49,13 +78,12 @@ def _cutoff():
 
 
 def _stuck_filter():
-    return (Payment.status.in_(Payment.ACTIVE), Payment.created_at <= _cutoff(),
-            Order.status == "pending")
+    return (Payment.status.in_(ACTIVE_PAYMENT), Payment.created_at <= _cutoff(),
+            Order.status == OrderStatus.PENDING)
 
 
 def _rejected_filter():
-    return (PaymentEvent.kind == "callback", PaymentEvent.note.like("rejected%"),
-            PaymentEvent.reviewed_at.is_(None))
+    return (PaymentEvent.rejection.is_not(None), PaymentEvent.reviewed_at.is_(None))
 
 
 def counts() -> dict[str, int]:
@@ -65,7 +93,7 @@ def counts() -> dict[str, int]:
 
     return {
         "stuck": count(select(func.count()).select_from(Payment).join(Order).where(*_stuck_filter())),
-        "flagged": count(select(func.count()).select_from(Payment).where(Payment.attention.is_not(None))),
+        "flagged": count(select(func.count()).select_from(Payment).where(Payment.attention_kind.is_not(None))),
         "rejected": count(select(func.count()).select_from(PaymentEvent).where(*_rejected_filter())),
     }
 
@@ -96,7 +124,7 @@ def needs_attention() -> Attention:
     """Everything the attention page lists (each list capped at LIST_LIMIT)."""
     return Attention(
         stuck=_payments(*_stuck_filter()),
-        flagged=_payments(Payment.attention.is_not(None)),
+        flagged=_payments(Payment.attention_kind.is_not(None)),
         rejected=rejected_callbacks(),
         minutes=current_app.config["ATTENTION_PENDING_MINUTES"],
     )

@@ -7,7 +7,8 @@ from extensions import db
 from models import Order, Payment
 from services.cart import PricedCart
 from services.orders import Customer, find_by_checkout_key, place_order
-from services.payments import start_payment
+from services.payments import end_stale_attempts, start_payment
+from services.states import OrderStatus
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,9 @@ def checkout(cart: PricedCart, customer: Customer, gateway: str, key: str) -> Ch
     order = find_by_checkout_key(key)
     if order is None:
         order = place_order(cart, customer, key)
-    elif order.status == "pending":
+    elif order.status == OrderStatus.PENDING:
         _update_customer(order, customer)
+    end_stale_attempts(order)
     if order.active_payment is not None:
         return CheckoutResult(order, order.active_payment)
     if not order.can_retry:

@@ -1,6 +1,7 @@
 """``flask`` commands for operators: demo data, reconciliation."""
 from __future__ import annotations
 
+import logging
 import time
 
 import click
@@ -30,8 +31,13 @@ def reconcile_command(loop: bool, interval: int) -> None:
     from services.reconcile import reconcile_once
 
     while True:
-        report = reconcile_once()
-        click.echo(f"Reconciled: {report.summary()}.")
+        try:
+            report = reconcile_once()
+            click.echo(f"Reconciled: {report.summary()}.")
+        except Exception:  # the database away, a bug: the worker logs it and tries again next pass
+            if not loop:
+                raise
+            logging.getLogger(__name__).exception("reconciliation pass failed; next one in %ss", interval)
         if not loop:
             return
         time.sleep(interval)

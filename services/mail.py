@@ -27,6 +27,7 @@ from sqlalchemy import or_, select, update
 
 from extensions import db
 from models import Order, OutboxEmail, Payment, PaymentEvent, utcnow
+from services.urls import external_url
 
 log = logging.getLogger(__name__)
 KINDS = ("confirmation", "receipt", "payment_failed")
@@ -47,8 +48,6 @@ def enqueue(order: Order, kind: str, payment: Payment | None = None) -> OutboxEm
     key = f"{kind}:{payment.id if kind == 'payment_failed' and payment else order.id}"
     if db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.dedupe_key == key)) is not None:
         return None
-    from services.payments import external_url  # circular at import time
-
     context = {"order": order, "payment": payment,
                "order_url": external_url("checkout.order", token=order.token),
                "shop_name": current_app.config["SHOP_NAME"]}

@@ -12,13 +12,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import Order, OrderLine, Payment, PaymentEvent, Product, utcnow
-from services import mail
+from models import Order, OrderLine, Product, utcnow
+from services import mail, states
 from services.cart import PricedCart
+from services.references import REFERENCE_ALPHABET, new_reference
+from services.states import OrderStatus
 
 log = logging.getLogger(__name__)
 
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+__all__ = ["REFERENCE_ALPHABET", "new_reference"]  # re-exported: older imports name them here
 
 
 class CheckoutError(ValueError):
@@ -31,11 +33,6 @@ class Customer:
     email: str
     phone: str  # E.164
     language: str = "fr"  # the language the customer shopped in: e-mails and gateway pages follow it
-
-
-def new_reference(prefix: str, length: int = 10) -> str:
-    """A random, unguessable, readable reference such as ``CMD-7KQ2M9XW4T``."""
-    return prefix + "-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(length))
 
 
 def find_by_token(token: str) -> Order | None:
@@ -140,32 +137,12 @@ def release_stock(order: Order) -> bool:
     return True
 
 
-def _close_order(order: Order, status: str, now: datetime, *conditions) -> bool:
-    """Move a pending order to ``status`` (if ``conditions`` hold), give its stock back and
-    end its open attempts with the same status. Caller commits; False when it had moved on."""
-    result = db.session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status == "pending", *conditions)
-        .values(status=status, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        return False
-    release_stock(order)
-    db.session.execute(
-        update(Payment)
-        .where(Payment.order_id == order.id, Payment.status.in_(Payment.ACTIVE))
-        .values(status=status, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return True
-
-
 def expire_order(order: Order, now: datetime | None = None) -> bool:
     """Expire a pending order past its expiry: release stock, end open attempts."""
     now = now or utcnow()
-    if not _close_order(order, "expired", now, Order.expires_at <= now):
+    if not states.transition(order, OrderStatus.EXPIRED, actor=states.RECONCILIATION,
+                             why="reservation ran out unpaid", when=[Order.expires_at <= now]):
+        db.session.rollback()
         return False
     db.session.commit()
     log.info("order %s expired, stock released", order.reference)
@@ -177,21 +154,18 @@ def due_for_expiry(now: datetime | None = None) -> list[Order]:
     now = now or datetime.now(timezone.utc)
     return list(
         db.session.scalars(
-            select(Order).where(Order.status == "pending", Order.expires_at <= now)
+            select(Order).where(Order.status == OrderStatus.PENDING, Order.expires_at <= now)
         )
     )
 
 
-def cancel_order(order: Order, *, actor: str, note: str = "", now: datetime | None = None) -> bool:
-    """Cancel a pending order (merchant action): release its stock, end its open
-    attempts and log who did it, in one transaction. False when no longer pending."""
-    now = now or utcnow()
-    if not _close_order(order, "cancelled", now):
+def cancel_order(order: Order, *, actor: str, note: str = "") -> bool:
+    """Cancel a pending order: release its stock, end its open attempts and log who did it,
+    in one transaction. False when no longer pending."""
+    why = "order cancelled" + (f": {note}" if note else "")
+    if not states.transition(order, OrderStatus.CANCELLED, actor=actor, why=why):
+        db.session.rollback()
         return False
-    db.session.add(PaymentEvent(
-        order_id=order.id, actor=actor, gateway="", kind="manual", status_after="cancelled",
-        note=("order cancelled, stock released" + (f": {note}" if note else ""))[:300],
-    ))
     db.session.commit()
-    log.info("order %s cancelled by the merchant, stock released", order.reference)
+    log.info("order %s cancelled by %s, stock released", order.reference, actor)
     return True

@@ -1,8 +1,8 @@
-"""Payment attempts: starting one, and the one way a payment's status changes.
+"""Payment attempts: starting one, and applying what a gateway says about it.
 
 ``apply_update`` is called from callbacks, the order page, the landings and
-reconciliation. It only moves forward, is idempotent, and uses conditional
-UPDATEs so concurrent updates of one payment serialize on every database.
+reconciliation. Every status change goes through ``services.states.transition``
+(conditional UPDATEs, forward only, idempotent, logged with its actor).
 """
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from datetime import timedelta
+
+from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import Order, Payment, PaymentEvent, Product, utcnow
@@ -32,23 +34,14 @@ from providers.base import (
     redact,
 )
 from providers import REGISTRY
-from services import mail
+from services import states
 from services.gateways import get_provider
-from services.orders import new_reference
+from services.references import new_reference
+from services.states import AttentionKind, PaymentStatus, Rejection
+from services.urls import external_url
 
 log = logging.getLogger(__name__)
 
-#: Allowed moves: status → statuses it may become. A success may still arrive
-#: late on an attempt we had given up on: it is recorded, never dropped.
-FORWARD = {
-    "created": {"pending", "succeeded", "failed", "cancelled", "expired", "error"},
-    "pending": {"succeeded", "failed", "cancelled", "expired"},
-    "failed": {"succeeded"},
-    "cancelled": {"succeeded"},
-    "expired": {"succeeded"},
-    "error": {"pending", "succeeded"},
-    "succeeded": set(),
-}
 PAYLOAD_LIMIT = 20_000
 #: Callback headers kept in the event log for the merchant: these, and any whose
 #: name hints at a signature or event id. Cookies and credentials are never kept.
@@ -80,16 +73,6 @@ def log_event(payment: Payment | None, gateway: str, kind: str, payload: Any = N
     )
     db.session.add(event)
     return event
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL on the configured public base URL (never the Host header); works
-    outside a request too (reconciliation writing an e-mail)."""
-    if has_request_context():
-        path = url_for(endpoint, **values)
-    else:
-        path = current_app.url_map.bind("").build(endpoint, values)
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
 def checkout_request(order: Order, payment: Payment) -> CheckoutRequest:
@@ -132,11 +115,12 @@ def _description(shop: str, order: Order) -> str:
 
 
 def start_payment(order: Order, gateway: str) -> Payment:
-    """Open a payment attempt at ``gateway`` for ``order``.
+    """Open a payment attempt at ``gateway`` for ``order``, or return the one already in flight.
 
-    The attempt is committed before the gateway is called and the gateway's
-    ids before the caller redirects. A refusal leaves the attempt in ``error``
-    with an event saying why, and raises PaymentStartError.
+    The attempt is committed before the gateway is called and the gateway's ids before the
+    caller redirects. The database keeps one open attempt per order: a second submit (a
+    double-tap) gets the first attempt back. Any failure of the create call, expected or not,
+    ends the attempt in ``error`` with the reason; an expected refusal raises PaymentStartError.
     """
     try:
         provider = get_provider(gateway)
@@ -145,30 +129,79 @@ def start_payment(order: Order, gateway: str) -> Payment:
     if not provider.accepts(provider.settings, order.currency):
         raise PaymentStartError(_("%(gateway)s does not accept %(currency)s.",
                                   gateway=provider.display_name, currency=order.currency))
-    payment = Payment(order=order, reference=new_reference("PAY", 12), gateway=gateway,
-                      amount=order.total, currency=order.currency, status="created")
-    db.session.add(payment)
-    db.session.commit()
+    end_stale_attempts(order)
+    payment, inserted = _insert_attempt(order, gateway)
+    if not inserted:
+        return payment  # another request opened it: its next step is the customer's
     try:
         hosted = provider.create(checkout_request(order, payment))
     except ProviderError as exc:
-        _record_create_failure(payment, exc)
+        _record_create_failure(payment, str(exc))
         status = 503 if isinstance(exc, ProviderUnavailable) else 502
         raise PaymentStartError(_customer_message(provider.display_name, exc), status) from None
-    _move(payment, "pending", gateway_ref=hosted.gateway_ref, redirect_url=hosted.redirect_url,
-          gateway_ref2=hosted.gateway_ref2 or None)
-    log_event(payment, gateway, "created", {"sent": hosted.sent, "received": hosted.raw},
-              note=f"invoice opened, customer sent to {provider.display_name}")
-    db.session.commit()
-    log.info("payment %s for order %s opened at %s", payment.reference, order.reference, gateway)
+    except BaseException as exc:  # a bug, or the worker being stopped: never leave it "created"
+        _record_create_failure(payment, f"unexpected {type(exc).__name__} while opening: {exc}")
+        raise
+    _open(payment, provider.display_name, hosted)
     return payment
 
 
-def _record_create_failure(payment: Payment, exc: ProviderError) -> None:
-    _move(payment, "error")
-    log_event(payment, payment.gateway, "create-failed", None, note=str(exc))
+def _insert_attempt(order: Order, gateway: str) -> tuple[Payment, bool]:
+    """Insert a new ``created`` attempt (True), or return the order's attempt already in flight."""
+    payment = Payment(order=order, reference=new_reference("PAY", 12), gateway=gateway,
+                      amount=order.total, currency=order.currency)
+    db.session.add(payment)
+    try:
+        db.session.commit()
+    except IntegrityError:  # uq_payment_one_open_per_order: another attempt is open
+        db.session.rollback()
+        db.session.refresh(order)
+        existing = order.active_payment
+        if existing is None:
+            raise
+        return existing, False
+    return payment, True
+
+
+def _open(payment: Payment, display_name: str, hosted: Any) -> None:
+    """The gateway opened the invoice: keep its ids, the attempt is now pending."""
+    states.transition(payment, PaymentStatus.PENDING, actor=states.SYSTEM,
+                      why=f"invoice opened, customer sent to {display_name}",
+                      values={"gateway_ref": hosted.gateway_ref, "redirect_url": hosted.redirect_url,
+                              "gateway_ref2": hosted.gateway_ref2 or None})
+    log_event(payment, payment.gateway, "created", {"sent": hosted.sent, "received": hosted.raw},
+              note=f"invoice opened, customer sent to {display_name}")
     db.session.commit()
-    log.warning("payment %s: %s", payment.reference, exc)
+    log.info("payment %s for order %s opened at %s", payment.reference, payment.order.reference,
+             payment.gateway)
+
+
+def _record_create_failure(payment: Payment, reason: str) -> None:
+    db.session.rollback()
+    db.session.refresh(payment)
+    states.transition(payment, PaymentStatus.ERROR, actor=states.SYSTEM, why=reason[:200])
+    log_event(payment, payment.gateway, "create-failed", None, note=reason)
+    db.session.commit()
+    log.warning("payment %s: %s", payment.reference, reason)
+
+
+def end_stale_attempts(order: Order) -> int:
+    """End attempts of ``order`` left ``created`` with no gateway id for longer than
+    CREATED_STALE_SECONDS (their worker died while opening them): a new attempt is then
+    possible. Nothing was paid on them: the customer never saw the gateway's page."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["CREATED_STALE_SECONDS"])
+    stale = db.session.scalars(select(Payment).where(
+        Payment.order_id == order.id, Payment.status == PaymentStatus.CREATED,
+        Payment.gateway_ref.is_(None), Payment.created_at <= cutoff))
+    ended = 0
+    for payment in list(stale):
+        if states.transition(payment, PaymentStatus.ERROR, actor=states.SYSTEM,
+                             why="never opened at the gateway (the request creating it stopped)",
+                             when=[Payment.gateway_ref.is_(None)]):
+            ended += 1
+    if ended:
+        db.session.commit()
+    return ended
 
 
 def _customer_message(display_name: str, exc: ProviderError) -> str:
@@ -179,46 +212,23 @@ def _customer_message(display_name: str, exc: ProviderError) -> str:
              "and try again, or choose another payment method.", gateway=display_name)
 
 
-def _move(payment: Payment, new: str, **values: Any) -> bool:
-    """Move ``payment`` to ``new`` only if that is a forward move from its current status."""
-    sources = [status for status, targets in FORWARD.items() if new in targets]
-    result = db.session.execute(
-        update(Payment)
-        .where(Payment.id == payment.id, Payment.status.in_(sources))
-        .values(status=new, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.refresh(payment)  # someone else moved it first: read where it is now
-        return False
-    for key, value in {"status": new, **values}.items():
-        set_committed_value(payment, key, value)  # what we just wrote, without reading it back
-    return True
-
-
 def next_url(payment: Payment) -> str:
     """Where to send the customer once ``payment`` is opened: the gateway's page, or,
-    for gateways that never send the browser back, their order page (which links
-    to the gateway) so that they know where to come back to."""
+    for gateways that never send the browser back (or an attempt still being opened by
+    another request), their order page, which links to the gateway."""
     provider = REGISTRY.get(payment.gateway)
-    if payment.redirect_url and provider is not None and provider.returns_browser:
+    if (payment.redirect_url and provider is not None and provider.returns_browser
+            and payment.status in Payment.ACTIVE):
         return payment.redirect_url
     return url_for("checkout.order", token=payment.order.token)
 
 
-def _mismatch(payment: Payment, report: StatusReport) -> str | None:
+def _mismatch(payment: Payment, report: StatusReport) -> tuple[AttentionKind, str] | None:
     if report.amount is None or report.currency is None:
-        return "the gateway did not report the amount paid"
+        return AttentionKind.AMOUNT_MISSING, "the gateway did not report the amount paid"
     if report.amount != payment.amount or report.currency != payment.currency:
-        return (f"amount mismatch: expected {payment.amount} {payment.currency}, "
-                f"gateway reports {report.amount} {report.currency}")
+        return AttentionKind.AMOUNT_MISMATCH, ""
     return None
-
-
-def flag(payment: Payment, reason: str) -> None:
-    """Mark a payment for the merchant's attention (caller commits)."""
-    payment.attention = reason[:200]
-    log.warning("payment %s needs attention: %s", payment.reference, reason)
 
 
 def apply_update(payment: Payment, report: StatusReport, *, kind: str, payload: Any = None,
@@ -228,27 +238,31 @@ def apply_update(payment: Payment, report: StatusReport, *, kind: str, payload: 
     Returns True when the payment's status changed. Duplicates and backward
     moves change nothing and are still logged.
     """
-    new = report.status
+    new = PaymentStatus(report.status)
     problem = _mismatch(payment, report)
-    if problem and new == "succeeded":
-        flag(payment, problem)
-        log_event(payment, payment.gateway, kind, payload, verified=verified,
-                  note=_join(note, f"not paid: {problem}"))
-        db.session.commit()
-        return False
-    if problem and report.amount is not None:
-        flag(payment, problem)  # not paid, but the merchant should know the gateway disagrees
+    if problem:
+        flag_kind, detail = problem
+        detail = detail or (f"amount mismatch: expected {payment.amount} {payment.currency}, "
+                            f"gateway reports {report.amount} {report.currency}")
+        if new == PaymentStatus.SUCCEEDED or report.amount is not None:
+            # not paid; or not a success, but the merchant should know the gateway disagrees
+            states.flag(payment, flag_kind, amount=report.amount, expected=payment.amount)
+        if new == PaymentStatus.SUCCEEDED:
+            log_event(payment, payment.gateway, kind, payload, verified=verified,
+                      note=_join(note, f"not paid: {detail}"))
+            db.session.commit()
+            return False
     note = _join(note, _record_received(payment, report))
-    changed = _move(payment, new)
-    outcome = f"{payment.status}" if changed else f"no change (already {payment.status})"
-    if changed and new == "succeeded":
-        outcome = _pay_order(payment)
-    elif changed and new == "failed" and payment.order.status == "pending":
-        mail.enqueue(payment.order, "payment_failed", payment)
+    change = states.transition(payment, new, actor=states.gateway_actor(payment.gateway),
+                               why=f"gateway says {new.value} ({kind})")
+    if change is None:
+        outcome = f"no change (already {payment.status})"
+    else:
+        outcome = change.summary or payment.status
     log_event(payment, payment.gateway, kind, payload, verified=verified,
-              note=_join(note, f"gateway says {new}: {outcome}"))
+              note=_join(note, f"gateway says {new.value}: {outcome}"))
     db.session.commit()
-    return changed
+    return change is not None
 
 
 def _record_received(payment: Payment, report: StatusReport) -> str:
@@ -257,37 +271,16 @@ def _record_received(payment: Payment, report: StatusReport) -> str:
     if received is None or received == payment.amount_received:
         return ""
     payment.amount_received = received
-    if report.status == "succeeded" and received > payment.amount:
-        flag(payment, f"overpaid: received {received} {payment.currency} for {payment.amount}")
+    if report.status == PaymentStatus.SUCCEEDED and received > payment.amount:
+        states.flag(payment, AttentionKind.OVERPAID, amount=received, expected=payment.amount)
         return "overpaid"
-    if report.status == "succeeded":
-        if payment.attention and payment.attention.startswith("partially paid"):
-            payment.attention = None
+    if report.status == PaymentStatus.SUCCEEDED:
+        states.clear_flag(payment, AttentionKind.PARTIAL)
         return ""
     if 0 < received < payment.amount:
-        flag(payment, f"partially paid: {received} of {payment.amount} {payment.currency}")
+        states.flag(payment, AttentionKind.PARTIAL, amount=received, expected=payment.amount)
         return f"partially paid ({received} of {payment.amount})"
     return ""
-
-
-def _pay_order(payment: Payment) -> str:
-    now = utcnow()
-    result = db.session.execute(
-        update(Order)
-        .where(Order.id == payment.order_id, Order.status == "pending")
-        .values(status="paid", paid_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    order = db.session.get(Order, payment.order_id)
-    if result.rowcount == 1:
-        for key, value in {"status": "paid", "paid_at": now, "updated_at": now}.items():
-            set_committed_value(order, key, value)
-        mail.enqueue(order, "receipt", payment)  # in the transaction that won: one receipt
-        log.info("order %s paid by %s", order.reference, payment.reference)
-        return "order paid"
-    db.session.refresh(order)
-    flag(payment, f"money received on an order that is already {order.status}: refund or accept")
-    return f"flagged: order already {order.status}"
 
 
 def _join(*parts: str) -> str:
@@ -328,14 +321,22 @@ def _due_for_check(payment: Payment) -> bool:
 
 
 def customer_cancelled(payment: Payment, note: str = "customer came back through the cancel URL") -> None:
-    """The customer gave up on this attempt: re-check, and if the gateway says
-    nothing was paid, end it as cancelled so that a retry is offered."""
+    """The customer gave up on this attempt: re-check, and if the gateway says nothing was
+    paid, end it as cancelled so that a retry is offered. An attempt on which some money
+    arrived is never cancelled as if empty: it stays open and is flagged for the merchant."""
     report = refresh_status(payment, force=True, kind="return", note=note)
-    if report is not None and report.status in ("pending", "failed"):
-        if _move(payment, "cancelled"):
-            log_event(payment, payment.gateway, "return", None,
-                      note="attempt cancelled by the customer; the gateway confirmed nothing was paid")
-            db.session.commit()
+    if report is None or report.status not in ("pending", "failed"):
+        return
+    if payment.amount_received:
+        states.flag(payment, AttentionKind.PARTIAL, "the customer asked to pay another way",
+                    amount=payment.amount_received, expected=payment.amount)
+        log_event(payment, payment.gateway, "return", None,
+                  note="not cancelled: money was received on this attempt")
+        db.session.commit()
+        return
+    if states.transition(payment, PaymentStatus.CANCELLED, actor=states.CUSTOMER,
+                         why="cancelled by the customer; the gateway confirmed nothing was paid"):
+        db.session.commit()
 
 
 def find_payment(reference: str) -> Payment | None:
@@ -369,25 +370,21 @@ def _handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
     try:
         notice = provider.parse_callback(inbound)
     except InvalidCallback as exc:
-        log_event(None, gateway, "callback", inbound.body, note=f"rejected: {exc}")
-        db.session.commit()
+        _reject(None, gateway, inbound.body, Rejection.MALFORMED, f"rejected: {exc}")
         return 400, {"error": f"malformed callback: {exc}"}
     reference = notice.reference or inbound.path_reference or ""
     if inbound.path_reference and notice.reference and notice.reference != inbound.path_reference:
-        log_event(None, gateway, "callback", notice.payload,
-                  note="rejected: body and URL name different payments")
-        db.session.commit()
+        _reject(None, gateway, notice.payload, Rejection.REFERENCE_MISMATCH,
+                "rejected: body and URL name different payments")
         return 400, {"error": "payment reference mismatch"}
     payment = find_payment(reference)
     if payment is None or payment.gateway != gateway:
-        log_event(None, gateway, "callback", notice.payload,
-                  note=f"rejected: unknown reference {reference[:40]}")
-        db.session.commit()
+        _reject(None, gateway, notice.payload, Rejection.UNKNOWN_REFERENCE,
+                f"rejected: unknown reference {reference[:40]}")
         return 404, {"error": "unknown payment reference"}
     if notice.gateway_ref and payment.gateway_ref and notice.gateway_ref != payment.gateway_ref:
-        log_event(payment, gateway, "callback", notice.payload,
-                  note=f"rejected: names {notice.gateway_ref[:60]}, not the stored gateway id")
-        db.session.commit()
+        _reject(payment, gateway, notice.payload, Rejection.GATEWAY_ID_MISMATCH,
+                f"rejected: names {notice.gateway_ref[:60]}, not the stored gateway id")
         return 400, {"error": "gateway id mismatch"}
     note = _join(notice.note, f"callback claims {notice.claimed_status or 'nothing readable'}")
     if notice.verified and notice.claimed_status:
@@ -397,3 +394,10 @@ def _handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
             and payment.status in Payment.ACTIVE:
         return 503, {"error": "could not confirm with the gateway; retry later"}
     return 200, {"ok": True, "status": payment.status}
+
+
+def _reject(payment: Payment | None, gateway: str, payload: Any, why: Rejection, note: str) -> None:
+    """Log a refused callback with why it was refused (the attention page lists them)."""
+    event = log_event(payment, gateway, "callback", payload, note=note)
+    event.rejection = why.value
+    db.session.commit()

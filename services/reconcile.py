@@ -1,14 +1,17 @@
 """Reconciliation: find what callbacks missed, expire what was never paid.
 
-One pass re-checks open payments with their gateway (oldest first, paced per
-gateway), also keeps asking for a while about attempts whose order expired (a
-late success is recorded and flagged, never dropped), then expires orders past
-their reservation and releases their stock.
+One pass ends attempts left ``created`` by a request that died, re-checks open
+payments with their gateway (oldest first, paced per gateway), also keeps asking
+for a while about attempts whose order expired (a late success is recorded and
+flagged, never dropped), then expires orders past their reservation and releases
+their stock. Each payment and order is handled on its own: one that raises is
+logged with its reference, rolled back, counted, and the pass goes on.
 """
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,10 +19,10 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from extensions import db
-from models import Payment, utcnow
+from models import Order, Payment, utcnow
 from providers import REGISTRY
 from services import mail, orders
-from services.payments import refresh_status
+from services.payments import end_stale_attempts, refresh_status
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +33,16 @@ class ReconcileReport:
     paid: int = 0
     unreachable: int = 0
     expired_orders: int = 0
+    stale_ended: int = 0
+    errors: int = 0
     emails_sent: int = 0
     by_gateway: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         return (f"checked {self.checked} payment(s) ({self.paid} now paid, {self.unreachable} "
-                f"gateway error(s)); expired {self.expired_orders} order(s) and released their stock; "
-                f"sent {self.emails_sent} e-mail(s)")
+                f"gateway error(s)); ended {self.stale_ended} attempt(s) never opened; expired "
+                f"{self.expired_orders} order(s) and released their stock; sent {self.emails_sent} "
+                f"e-mail(s); {self.errors} unexpected error(s)")
 
 
 def _min_interval(gateway: str) -> float:
@@ -62,6 +68,16 @@ def payments_to_check(now: datetime) -> list[Payment]:
     return due
 
 
+def _isolated(report: ReconcileReport, what: str, step: Callable[[], None]) -> None:
+    """Run one item's step; an unexpected error is logged with the item and the pass goes on."""
+    try:
+        step()
+    except Exception:
+        db.session.rollback()
+        report.errors += 1
+        log.exception("reconciliation: %s failed; continuing with the next", what)
+
+
 def recheck(now: datetime, report: ReconcileReport) -> None:
     """Ask each gateway about each due payment, pausing between calls to one gateway."""
     pause = current_app.config["RECONCILE_GATEWAY_PAUSE_SECONDS"]
@@ -70,27 +86,53 @@ def recheck(now: datetime, report: ReconcileReport) -> None:
         wait = last_call.get(payment.gateway, 0) + pause - time.monotonic()
         if wait > 0:
             time.sleep(wait)
-        before = payment.status
-        result = refresh_status(payment, force=True, note="reconciliation")
+        _isolated(report, f"payment {payment.reference}", lambda: _recheck_one(payment, report))
         last_call[payment.gateway] = time.monotonic()
-        report.checked += 1
-        report.by_gateway[payment.gateway] = report.by_gateway.get(payment.gateway, 0) + 1
-        if result is None:
-            report.unreachable += 1
-        elif payment.status == "succeeded" and before != "succeeded":
-            report.paid += 1
+
+
+def _recheck_one(payment: Payment, report: ReconcileReport) -> None:
+    before = payment.status
+    report.checked += 1
+    report.by_gateway[payment.gateway] = report.by_gateway.get(payment.gateway, 0) + 1
+    result = refresh_status(payment, force=True, note="reconciliation")
+    if result is None:
+        report.unreachable += 1
+    elif payment.status == "succeeded" and before != "succeeded":
+        report.paid += 1
+
+
+def end_stale(now: datetime, report: ReconcileReport) -> None:
+    """Attempts left ``created`` by a request that died are ended, so the customer can pay."""
+    cutoff = now - timedelta(seconds=current_app.config["CREATED_STALE_SECONDS"])
+    order_ids = set(db.session.scalars(select(Payment.order_id).where(
+        Payment.status == "created", Payment.gateway_ref.is_(None), Payment.created_at <= cutoff)))
+    for order_id in sorted(order_ids):
+        def step(order_id: int = order_id) -> None:
+            order = db.session.get(Order, order_id)
+            if order is not None:
+                report.stale_ended += end_stale_attempts(order)
+        _isolated(report, f"order #{order_id}", step)
+
+
+def expire(now: datetime, report: ReconcileReport) -> None:
+    """Expire what is still unpaid past its reservation."""
+    for order in orders.due_for_expiry(now):
+        def step(order: Order = order) -> None:
+            if orders.expire_order(order, now):
+                report.expired_orders += 1
+        _isolated(report, f"order {order.reference}", step)
 
 
 def reconcile_once(now: datetime | None = None) -> ReconcileReport:
-    """One pass: re-check with the gateways, then expire what is still unpaid."""
+    """One pass: end dead attempts, re-check with the gateways, expire what is still unpaid,
+    send waiting e-mails. No single item can stop the pass."""
     now = now or utcnow()
     report = ReconcileReport()
-    recheck(now, report)
-    for order in orders.due_for_expiry(now):
-        if orders.expire_order(order, now):
-            report.expired_orders += 1
-    report.emails_sent = mail.deliver()
+    for step in (end_stale, recheck, expire):
+        _isolated(report, step.__name__, lambda step=step: step(now, report))
+    def send() -> None:
+        report.emails_sent = mail.deliver()
+    _isolated(report, "sending e-mails", send)
     db.session.remove()
     log.info("reconciliation: %s", report.summary())
     return report
-

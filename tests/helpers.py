@@ -102,6 +102,11 @@ def events(payment: Payment, kind: str | None = None) -> list[PaymentEvent]:
     return list(db.session.scalars(stmt))
 
 
+def transitions(payment: Payment, to: str) -> list[PaymentEvent]:
+    """The logged moves of ``payment`` (and of its order, made by it) to status ``to``."""
+    return [e for e in events(payment, "transition") if e.status_after == to]
+
+
 def stock_of(slug: str) -> int:
     db.session.expire_all()
     return db.session.scalar(select(Product.stock).where(Product.slug == slug))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import requests
 
 from extensions import db
+from services.attention import describe
 from simulator.state import STATE
 from tests.helpers import events, only_order, text_of
 
@@ -59,7 +60,7 @@ def test_full_payment_ends_paid(shopper):
     assert "Payment received" in text_of(landing)
     db.session.expire_all()
     assert order.status == "paid" and payment.status == "succeeded"
-    assert payment.amount_received == PRICE and payment.attention is None
+    assert payment.amount_received == PRICE and payment.attention_kind is None
     assert sim.deliveries == ["json → 200"]
     assert sim.callback_url.endswith("/payments/callback/fcfpay")
     callback = events(payment, "callback")[0]
@@ -78,7 +79,8 @@ def test_two_partial_deposits_pay_the_order(shopper):
     db.session.expire_all()
     assert order.status == "pending" and payment.status == "pending"
     assert payment.amount_received == 1000
-    assert payment.attention == "partially paid: 1000 of 2500 USD"
+    assert (payment.attention_kind, payment.attention_amount, payment.attention_expected) == ("partial", 1000, 2500)
+    assert describe(payment) == "Partially paid: $10.00 of $25.00"
     order_page = text_of(shopper.get(f"/orders/{order.token}"))
     assert "Partially paid: $10.00 of $25.00 received. $15.00 still to pay." in order_page
 
@@ -86,7 +88,7 @@ def test_two_partial_deposits_pay_the_order(shopper):
     assert "Payment received" in text_of(landing)
     fresh(payment)
     assert order.status == "paid" and payment.status == "succeeded"
-    assert payment.amount_received == PRICE and payment.attention is None
+    assert payment.amount_received == PRICE and payment.attention_kind is None
     sim = next(iter(STATE.invoices.values()))
     assert [tx["currency"] for tx in sim.txs] == ["ETH", "USDT"]
     assert sim.deliveries == ["json → 200", "json → 200"]
@@ -99,7 +101,7 @@ def test_underpaid_order_stays_pending_and_needs_attention(shopper):
     order = only_order()
     payment = order.payments[0]
     assert order.status == "pending" and payment.status == "pending"
-    assert payment.attention.startswith("partially paid")
+    assert payment.attention_kind == "partial"
     assert "partially paid (500 of 2500)" in events(payment, "callback")[0].note
     assert "Waiting for your payment" in text_of(shopper.get(f"/orders/{order.token}"))
 
@@ -113,7 +115,8 @@ def test_overpayment_pays_and_is_flagged(shopper):
     payment = order.payments[0]
     assert order.status == "paid" and payment.status == "succeeded"
     assert payment.amount_received == 3000
-    assert payment.attention == "overpaid: received 3000 USD for 2500"
+    assert (payment.attention_kind, payment.attention_amount, payment.attention_expected) == ("overpaid", 3000, 2500)
+    assert describe(payment) == "Overpaid: $30.00 received for $25.00"
     sim_page = shopper.get(next(iter(STATE.invoices.values())).page_path)
     assert "Order paid (overpaid by 5.00 USD)" in text_of(sim_page)
 
@@ -137,7 +140,7 @@ def test_forged_callback_for_an_unpaid_order_changes_nothing(shopper):
     assert response.status_code == 200
     fresh(payment)
     assert payment.status == "pending" and payment.order.status == "pending"
-    assert payment.attention is None
+    assert payment.attention_kind is None
     assert "gateway says pending" in events(payment, "callback")[0].note
 
 
@@ -211,4 +214,4 @@ def test_amount_mismatch_reported_by_fcfpay_is_flagged_never_paid(shopper):
     deposit(shopper, buy_in_usd(shopper))
     payment = only_order().payments[0]
     assert payment.status == "pending" and payment.order.status == "pending"
-    assert "amount mismatch" in payment.attention
+    assert payment.attention_kind == "amount_mismatch"

@@ -193,7 +193,7 @@ def test_amount_mismatch_is_flagged_never_paid(shopper):
     payment = order.payments[0]
     assert order.status == "pending"
     assert payment.status == "pending"
-    assert "amount mismatch" in payment.attention
+    assert payment.attention_kind == "amount_mismatch"
 
 
 def test_gateway_choices_follow_the_currency(shopper):

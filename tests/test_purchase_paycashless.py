@@ -10,6 +10,7 @@ import requests
 from sqlalchemy import select
 
 from extensions import db
+from services.attention import describe
 from models import PaymentEvent
 from simulator import SIM_CREDENTIALS
 from simulator.state import STATE
@@ -212,14 +213,15 @@ def test_partially_paid_invoice_is_not_paid_and_is_flagged(shopper):
     payment = order.payments[0]
     assert order.status == "pending" and payment.status == "pending"
     assert payment.amount_received == 1_750_000
-    assert payment.attention == "partially paid: 1750000 of 3500000 NGN"
+    assert (payment.attention_kind, payment.attention_amount, payment.attention_expected) == ("partial", 1750000, 3500000)
+    assert describe(payment) == "Partially paid: ₦17,500.00 of ₦35,000.00"
     assert "Partially paid: ₦17,500.00 of ₦35,000.00 received" in text_of(shopper.get(f"/orders/{order.token}"))
 
     landing = shopper.http.post(redirect.headers["Location"], data={"action": "pay"}, timeout=15)
     assert "Payment received" in text_of(landing)
     db.session.expire_all()
     assert order.status == "paid" and payment.amount_received == 3_500_000
-    assert payment.attention is None
+    assert payment.attention_kind is None
 
 
 def test_cancelled_invoice_cancels_the_attempt_and_retry_succeeds(shopper):
@@ -243,7 +245,7 @@ def test_amount_mismatch_is_flagged_never_paid(shopper):
     shopper.on_gateway_page(buy_in_naira(shopper), "pay")
     order = only_order()
     assert order.status == "pending"
-    assert "amount mismatch" in order.payments[0].attention
+    assert order.payments[0].attention_kind == "amount_mismatch"
 
 
 def test_wrong_secret_is_a_clear_error_and_keeps_the_order(shopper, app, base_url):
@@ -267,4 +269,5 @@ def test_rate_limited_create_is_not_retried(shopper):
     assert response.status_code == 503
     assert "could not be reached" in text_of(response)
     assert "rate limiting" in events(only_order().payments[0], "create-failed")[0].note
-    assert count(PaymentEvent) == 1
+    assert count(PaymentEvent) == 2  # the failed create, and the attempt's move to error
+    assert events(only_order().payments[0], "transition")[0].status_after == "error"

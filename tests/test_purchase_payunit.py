@@ -167,4 +167,4 @@ def test_amount_mismatch_is_flagged(shopper):
     link = pay_link(shopper, buy_in_xaf(shopper))
     shopper.http.post(link, data={"action": "pay", "phone": "677000000"})
     payment = only_order().payments[0]
-    assert payment.status == "pending" and "amount mismatch" in payment.attention
+    assert payment.status == "pending" and payment.attention_kind == "amount_mismatch"

@@ -88,7 +88,7 @@ def test_status_api_down_during_reconciliation_changes_nothing(shopper, app):
     with app.app_context():
         assert reconcile_once(now=utcnow() + timedelta(minutes=45)).paid == 1
     db.session.expire_all()
-    assert order.payments[0].status == "succeeded" and order.payments[0].attention
+    assert order.payments[0].status == "succeeded" and order.payments[0].attention_kind == "paid_closed"
 
 
 def test_ligdicash_is_not_asked_more_than_every_three_seconds(shopper, app):

@@ -27,7 +27,7 @@ from wtforms.validators import (
 
 from config import MARKETS
 
-ORDER_STATUSES = ("pending", "paid", "cancelled", "expired", "refunded")
+from models import ORDER_STATUSES  # noqa: E402  (the statuses the database accepts)
 
 
 class LoginForm(FlaskForm):

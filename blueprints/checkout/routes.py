@@ -9,10 +9,12 @@ from services import cart as cart_service
 from services.checkout import checkout as run_checkout
 from services.gateways import enabled_gateways
 from services.i18n import current_language
+from services.money import format_money
 from services.orders import CheckoutError, Customer, find_by_checkout_key, find_by_token
 from services.payments import (
     PaymentStartError,
     customer_cancelled,
+    end_stale_attempts,
     find_payment,
     next_url,
     refresh_status,
@@ -111,6 +113,13 @@ def abandon(token: str):
         customer_cancelled(payment, note="customer chose to pay another way")
         if payment.status == "cancelled":
             flash(_("That payment attempt is closed. Choose how you want to pay."), "info")
+        elif payment.status in Payment.ACTIVE and payment.amount_received:
+            flash(_("%(received)s of %(total)s has already arrived on this payment, so it was not "
+                    "cancelled. The shop has been told and will contact you about the %(left)s left.",
+                    received=format_money(payment.amount_received, payment.currency),
+                    total=format_money(payment.amount, payment.currency),
+                    left=format_money(payment.amount - payment.amount_received, payment.currency)),
+                  "warning")
         elif payment.status == "succeeded":
             flash(_("That payment went through after all: your order is paid."), "success")
         else:
@@ -124,6 +133,9 @@ def retry(token: str):
     item = _order_or_404(token)
     form = RetryForm()
     form.gateway.choices = gateway_choices(enabled_gateways(item.currency))
+    end_stale_attempts(item)
+    if item.status == "pending" and item.active_payment is not None:
+        return redirect(next_url(item.active_payment), 303)  # a double-tap: the first attempt goes on
     if not item.can_retry:
         flash(_("This order cannot be paid again."), "info")
     elif not form.validate_on_submit():

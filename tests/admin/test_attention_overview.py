@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from extensions import db
+from services.states import AttentionKind, flag
 from models import PaymentEvent, utcnow
 from simulator.state import STATE
 from tests.admin.conftest import EMAIL, make_orders, text_of
@@ -53,7 +54,7 @@ def test_overview_per_gateway_conversion(admin):
 def test_overview_counts_what_needs_attention(admin):
     make_orders(2, created_at=utcnow() - timedelta(hours=2))
     flagged = make_orders(1, status="paid", payment_status="succeeded")[0]
-    flagged.payments[0].attention = "overpaid: received 2000 XOF for 1500"
+    flag(flagged.payments[0], AttentionKind.OVERPAID, amount=2000, expected=1500)
     db.session.commit()
     counts = text_of(admin.get("/admin/")).split("Revenue")[0]
     assert "2 payment(s) pending too long" in counts
@@ -81,17 +82,18 @@ def test_amount_mismatch_is_flagged_and_acknowledged_with_a_note(admin, shopper)
     shopper.on_gateway_page(shopper.buy(), "pay")
     order = only_order()
     payment = order.payments[0]
-    assert order.status == "pending" and payment.attention.startswith("amount mismatch")
+    assert order.status == "pending" and payment.attention_kind == "amount_mismatch"
     page = admin.get("/admin/attention")
-    assert "amount mismatch: expected 15000 XOF, gateway reports 15100 XOF" in _section(page, "flagged")
+    assert ("Amount mismatch: the gateway reports 15 100 F CFA, the order asks 15 000 F CFA"
+            in _section(page, "flagged"))
     assert order.reference in _section(page, "flagged")
 
     admin.post(f"/admin/payments/{payment.id}/acknowledge", {"note": "customer refunded by phone"})
     db.session.expire_all()
-    assert payment.attention is None
+    assert payment.attention_kind is None
     event = db.session.scalars(select(PaymentEvent).where(PaymentEvent.kind == "manual")).one()
     assert event.actor == EMAIL and event.order_id == order.id and event.payment_id == payment.id
-    assert "amount mismatch" in event.note and "customer refunded by phone" in event.note
+    assert "Amount mismatch" in event.note and "customer refunded by phone" in event.note
     assert "Nothing flagged." in _section(admin.get("/admin/attention"), "flagged")
     again = admin.post(f"/admin/payments/{payment.id}/acknowledge")
     assert "no longer needs attention" in text_of(admin.get(again.headers["Location"]))

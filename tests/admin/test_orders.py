@@ -13,7 +13,7 @@ from models import PaymentEvent, utcnow
 from simulator import SIM_CREDENTIALS
 from simulator.state import STATE
 from tests.admin.conftest import EMAIL, count_queries, make_orders, text_of
-from tests.helpers import only_order, stock_of
+from tests.helpers import events, only_order, stock_of
 
 
 def _refs(response) -> list[str]:
@@ -193,8 +193,11 @@ def test_cancel_releases_stock_once_and_ends_open_attempts(admin, shopper):
     assert "Only a pending order can be cancelled" in text_of(admin.get(again.headers["Location"]))
     assert stock_of("pagne-wax-6-yards") == before
     event = db.session.scalars(select(PaymentEvent).where(PaymentEvent.order_id == order.id,
-                                                          PaymentEvent.kind == "manual")).one()
-    assert event.actor == EMAIL and "stock released" in event.note
+                                                          PaymentEvent.kind == "transition",
+                                                          PaymentEvent.payment_id.is_(None))).one()
+    assert event.actor == EMAIL and event.status_after == "cancelled" and "stock released" in event.note
+    ended = events(order.payments[0], "transition")[-1]
+    assert ended.actor == EMAIL and ended.status_after == "cancelled"
 
 
 def test_cancel_does_not_cancel_an_order_the_gateway_says_is_paid(admin, shopper):
@@ -213,8 +216,9 @@ def test_mark_refunded_only_from_paid(admin, shopper):
     db.session.expire_all()
     assert order.status == "refunded"
     event = db.session.scalars(select(PaymentEvent).where(PaymentEvent.order_id == order.id,
-                                                          PaymentEvent.kind == "manual")).one()
-    assert event.actor == EMAIL and event.note == "marked refunded: customer returned it"
+                                                          PaymentEvent.status_after == "refunded")).one()
+    assert event.actor == EMAIL and event.kind == "transition"
+    assert event.note == "order paid → refunded: marked refunded: customer returned it"
     pending = make_orders(1)[0]
     admin.post(f"/admin/orders/{pending.reference}/refunded")
     db.session.expire_all()
