@@ -77,10 +77,9 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(payments_bp)  # gateways cannot send our CSRF token; callbacks are verified instead
     app.register_blueprint(payments_bp)
     if app.config["SIMULATOR_ENABLED"]:
-        from simulator import bp as simulator_bp
+        import simulator
 
-        csrf.exempt(simulator_bp)  # stands in for the gateways' own sites
-        app.register_blueprint(simulator_bp)
+        simulator.install(app)
 
     @app.get("/healthz")
     def healthz():

@@ -9,7 +9,6 @@ from flask import current_app
 from config import ConfigError
 from providers import REGISTRY
 from providers.base import GatewayHTTP, PaymentProvider
-from simulator import SIM_CREDENTIALS
 
 
 def setting(config, name: str, key: str, default: str = "") -> str:
@@ -24,7 +23,9 @@ def setting(config, name: str, key: str, default: str = "") -> str:
 def gateway_settings(config, name: str) -> dict[str, str] | None:
     """Settings for one gateway: its own credentials, the simulator's, or None (off).
 
-    A gateway with some but not all of its credentials is a configuration error.
+    The simulator's credentials are in ``SIMULATED_GATEWAYS`` only when it is mounted
+    (``simulator.install``): this module never imports it. A gateway with some but not all
+    of its credentials is a configuration error.
     """
     cls = REGISTRY[name]
     creds = {key: setting(config, name, key) for key in cls.credential_keys}
@@ -35,9 +36,10 @@ def gateway_settings(config, name: str) -> dict[str, str] | None:
     if any(creds.values()):
         missing = [f"{name.upper()}_{k.upper()}" for k, v in creds.items() if not v]
         raise ConfigError(f"{name} is half-configured: set {', '.join(missing)}")
-    if config.get("SIMULATOR_ENABLED"):
+    simulated = (config.get("SIMULATED_GATEWAYS") or {}).get(name)
+    if simulated is not None:
         base = config["PUBLIC_BASE_URL"].rstrip("/") + "/_sim/" + cls.simulator_path
-        return {**options, **SIM_CREDENTIALS[name], "base_url": base, "simulated": "yes"}
+        return {**options, **simulated, "base_url": base, "simulated": "yes"}
     return None
 
 

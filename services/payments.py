@@ -139,8 +139,13 @@ def start_payment(order: Order, gateway: str) -> Payment:
         _record_create_failure(payment, str(exc))
         status = 503 if isinstance(exc, ProviderUnavailable) else 502
         raise PaymentStartError(_customer_message(provider.display_name, exc), status) from None
-    except BaseException as exc:  # a bug, or the worker being stopped: never leave it "created"
+    except Exception as exc:  # a bug or an answer nobody foresaw: the attempt ends, the customer is told
+        log.exception("payment %s: unexpected error while opening it", payment.reference)
         _record_create_failure(payment, f"unexpected {type(exc).__name__} while opening: {exc}")
+        raise PaymentStartError(_customer_message(provider.display_name, ProviderError(str(exc))),
+                                502) from None
+    except BaseException as exc:  # the worker being stopped: never leave the attempt "created"
+        _record_create_failure(payment, f"stopped ({type(exc).__name__}) while opening")
         raise
     _open(payment, provider.display_name, hosted)
     return payment

@@ -8,7 +8,7 @@ State is kept in memory: run it in one process (``flask run``), not several.
 """
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Flask
 
 #: The credentials the simulator accepts, used when a gateway has none configured.
 SIM_CREDENTIALS: dict[str, dict[str, str]] = {
@@ -22,5 +22,14 @@ SIM_CREDENTIALS: dict[str, dict[str, str]] = {
 }
 
 bp = Blueprint("simulator", __name__, url_prefix="/_sim")
+
+
+def install(app: Flask) -> None:
+    """Mount the simulator and offer its credentials for every gateway left unconfigured."""
+    from extensions import csrf
+
+    csrf.exempt(bp)  # stands in for the gateways' own sites
+    app.register_blueprint(bp)
+    app.config["SIMULATED_GATEWAYS"] = SIM_CREDENTIALS
 
 from . import fcfpay, irembopay, ligdicash, paycashless, payunit, routes  # noqa: E402,F401  (registers the routes)
