@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
@@ -16,11 +16,12 @@ from models import Order, OrderLine, Product, utcnow
 from services import mail, states
 from services.cart import PricedCart
 from services.references import REFERENCE_ALPHABET, new_reference
+from services.stock import OutOfStock, release_stock, reserve_stock
 from services.states import OrderStatus
 
 log = logging.getLogger(__name__)
 
-__all__ = ["REFERENCE_ALPHABET", "new_reference"]  # re-exported: older imports name them here
+__all__ = ["REFERENCE_ALPHABET", "new_reference", "release_stock", "reserve_stock"]  # re-exported
 
 
 class CheckoutError(ValueError):
@@ -74,7 +75,11 @@ def place_order(cart: PricedCart, customer: Customer, checkout_key: str) -> Orde
 
 def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str) -> Order:
     for line in cart.lines:
-        reserve_stock(line.product, line.quantity)
+        try:
+            reserve_stock(line.product, line.quantity)
+        except OutOfStock:
+            raise CheckoutError(_("Sorry, there is not enough stock left of %(name)s.",
+                                  name=line.product.name)) from None
     minutes = current_app.config["ORDER_EXPIRY_MINUTES"]
     order = Order(
         reference=new_reference("CMD"),
@@ -103,38 +108,6 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str) -> Or
     db.session.flush()
     mail.enqueue(order, "confirmation")
     return order
-
-
-def reserve_stock(product: Product, quantity: int) -> None:
-    """Take ``quantity`` from stock atomically, or raise CheckoutError."""
-    result = db.session.execute(
-        update(Product)
-        .where(Product.id == product.id, Product.stock >= quantity)
-        .values(stock=Product.stock - quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise CheckoutError(_("Sorry, there is not enough stock left of %(name)s.", name=product.name))
-
-
-def release_stock(order: Order) -> bool:
-    """Give an unpaid order's reserved stock back, once."""
-    result = db.session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.stock_released.is_(False))
-        .values(stock_released=True)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        return False
-    for line in order.lines:
-        db.session.execute(
-            update(Product)
-            .where(Product.id == line.product_id)
-            .values(stock=Product.stock + line.quantity)
-            .execution_options(synchronize_session=False)
-        )
-    return True
 
 
 def expire_order(order: Order, now: datetime | None = None) -> bool:

@@ -25,6 +25,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
 from models import Order, Payment, PaymentEvent, utcnow
+from services import mail
+from services.stock import release_stock
 
 log = logging.getLogger(__name__)
 
@@ -250,20 +252,14 @@ def _pay_order(change: Change) -> None:
 def _failure_email(change: Change) -> None:
     payment: Payment = change.obj
     if payment.order.status == O.PENDING:
-        from services import mail
-
         mail.enqueue(payment.order, "payment_failed", payment)
 
 
 def _receipt(change: Change) -> None:
-    from services import mail
-
     mail.enqueue(change.obj, "receipt", change.context.get("payment"))  # in the winning transaction: one receipt
 
 
 def _release_stock(change: Change) -> None:
-    from services.orders import release_stock
-
     if release_stock(change.obj):
         change.notes.append("stock released")
 
