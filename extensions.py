@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -31,6 +32,7 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+compress = Compress()  # gzip/Brotli for HTML and JSON; static files come pre-compressed
 # Storage comes from RATELIMIT_STORAGE_URI (memory:// by default, redis://… to share counters).
 limiter = Limiter(key_func=get_remote_address)
 
