@@ -12,7 +12,7 @@ from flask import Flask, abort, has_request_context, jsonify, redirect, render_t
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from whitenoise import WhiteNoise
 
@@ -179,6 +179,8 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if isinstance(error, SecurityError):  # Host not in ALLOWED_HOSTS: no URL can be built
+            return "Unknown host.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
         stock = error.description == type(error).description
         return render_error(error.code or 500, error.description or error.name, shown=not stock)
 
