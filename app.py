@@ -85,8 +85,8 @@ def check_public_base_url(app: Flask) -> None:
     if app.config["ENV_NAME"] == "development" and served and base:
         port = urlsplit(base).port or (443 if base.startswith("https") else 80)
         if str(port) != served:
-            print(f"comptoir: warning: PUBLIC_BASE_URL is {base} but the shop is served on port "
-                  f"{served}: gateways and the simulator will call the wrong address", file=sys.stderr)
+            sys.stderr.write(f"comptoir: warning: PUBLIC_BASE_URL is {base} but the shop is served on "
+                             f"port {served}: gateways and the simulator will call the wrong address\n")
 
 
 def register_extensions(app: Flask) -> None:

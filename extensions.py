@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and initialised in :func:`app.create_app`."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -27,7 +29,8 @@ class Base(DeclarativeBase):
     })
 
 
-db = SQLAlchemy(model_class=Base)
+# Typed as Any for mypy: Flask-SQLAlchemy's dynamic db.Model and db.session defeat its checks.
+db: Any = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -81,7 +81,7 @@ class FCFPay(PaymentProvider):
                     line.name, str(line.quantity),
                     decimal_string(line.unit_price, request.currency),
                     decimal_string(line.total, request.currency),
-                )))
+                ), strict=True))
                 for number, line in enumerate(request.lines, start=1)
             },
         }

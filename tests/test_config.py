@@ -136,9 +136,9 @@ def test_unset_environment_means_production_and_refuses_without_secret_key():
     result = run_python("from app import create_app; create_app()",
                         {"DATABASE_URL": "postgres://u@127.0.0.1:1/x"})
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
+    assert result.stderr.strip().splitlines() == [(
         "comptoir: configuration error: SECRET_KEY must be set in production "
-        "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))')"]
+        "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))')")]
 
 
 @pytest.mark.parametrize("key", ["short-key", "dev-only-not-secret", "change-me", "a" * 31])
