@@ -1,6 +1,10 @@
 # Comptoir — one command to run the shop, one to run the tests.
-#   make run    virtualenv + pinned requirements, migrate, demo data, serve on :5000 (simulator on)
+#   make run [PORT=5000] [HOST=127.0.0.1]  virtualenv + pinned requirements, migrate, demo data,
+#                                          serve (development config, simulator on)
+#   make admin EMAIL=you@example.com       create a dashboard account (asks for the password)
 #   make test   the same set-up, then the whole test suite (TEST_DATABASE_URL for PostgreSQL)
+#   make lint   ruff and mypy;  make deploy-check  start it the Heroku way and probe it
+#   make requirements  re-pin requirements*.txt from requirements*.in (pip-tools)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -8,7 +12,12 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP = app.py
 
-.PHONY: run test install install-dev db translations messages bench clean
+.PHONY: run test install install-dev db admin translations messages static lint requirements \
+	deploy-check bench clean
+
+# Anything that is not make run / make admin / the test suite runs the production config.
+run db admin: export COMPTOIR_ENV ?= development
+test: export COMPTOIR_ENV = testing
 
 # French catalogue: compiled here (and on Heroku by bin/post_compile), never committed as .mo.
 PO = translations/fr/LC_MESSAGES/messages.po
@@ -47,14 +56,36 @@ db: install translations
 	$(BIN)/flask seed-demo --if-empty
 
 run: db translations
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/flask run --host $(HOST) --port $(PORT)
+
+# make admin EMAIL=owner@example.com [PASSWORD=…]: without PASSWORD it is asked twice.
+admin: db
+	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=owner@example.com" >&2; exit 2; }
+	$(BIN)/flask create-admin "$(EMAIL)" $(if $(PASSWORD),--password "$(PASSWORD)")
+
+# Fingerprinted, compressed copies of static/ for production (bin/post_compile does it on Heroku).
+static: install
+	$(BIN)/python bin/build_static
 
 test: install-dev translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# Procfile's release line then its web line, with only what Heroku sets (see bin/deploy-check).
+deploy-check: install translations
+	bin/deploy-check
+
+# After editing requirements.in / requirements-dev.in: pin everything again (UPGRADE=1 to upgrade).
+requirements: install-dev
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) --output-file requirements.txt requirements.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) --output-file requirements-dev.txt requirements-dev.in
 
 # make bench [QUICK=1]: prints tables (see bench/README.md); wrk is used when installed.
 bench: install-dev
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance/*.db instance/*.db-* translations/*/LC_MESSAGES/*.mo
+	rm -rf $(VENV) staticfiles instance/*.db instance/*.db-* translations/*/LC_MESSAGES/*.mo

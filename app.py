@@ -3,23 +3,38 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, abort, has_request_context, jsonify, render_template, request
+from flask import Flask, abort, has_request_context, jsonify, redirect, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from whitenoise import WhiteNoise
 
 import config as config_module
-from extensions import babel, csrf, db, limiter, login_manager, migrate
+from extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+
+log = logging.getLogger("comptoir")
 
 
 def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     """Build the app. ``config`` is a config name, or a dict of overrides on top of
-    the class chosen by ``COMPTOIR_ENV`` (development by default)."""
+    the class chosen by ``COMPTOIR_ENV`` (production unless told otherwise).
+
+    Started by a server or the ``flask`` command (no ``config``), a configuration
+    error ends the process with one line naming the variable, not a traceback."""
     app = Flask(__name__, instance_relative_config=True)
-    load_config(app, config)
+    try:
+        load_config(app, config)
+    except config_module.ConfigError as exc:
+        if config is not None:
+            raise
+        raise SystemExit(f"comptoir: configuration error: {exc}") from None
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -36,7 +51,7 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
 
     if not isinstance(config, str):
         load_dotenv(os.path.join(app.root_path, ".env"))
-    name = config if isinstance(config, str) else os.environ.get("COMPTOIR_ENV", "development")
+    name = config if isinstance(config, str) else os.environ.get("COMPTOIR_ENV") or config_module.DEFAULT_ENV
     if name not in config_module.CONFIGS:
         raise config_module.ConfigError(f"COMPTOIR_ENV must be one of {sorted(config_module.CONFIGS)}")
     app.config.from_object(config_module.CONFIGS[name])
@@ -46,7 +61,32 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
     from services.gateways import check_configuration
 
     check_configuration(app.config)
+    check_public_base_url(app)
     os.makedirs(app.instance_path, exist_ok=True)
+
+
+def check_config() -> None:
+    """Validate the environment's configuration without building the app (gunicorn's master)."""
+    try:
+        load_config(Flask(__name__, instance_relative_config=True), None)
+    except config_module.ConfigError as exc:
+        raise SystemExit(f"comptoir: configuration error: {exc}") from None
+
+
+def check_public_base_url(app: Flask) -> None:
+    """Production needs PUBLIC_BASE_URL once a gateway is on; development warns on a wrong port."""
+    base = app.config.get("PUBLIC_BASE_URL") or ""
+    if app.config["ENV_NAME"] == "production" and not base:
+        if any_gateway(app):
+            raise config_module.ConfigError(
+                "PUBLIC_BASE_URL must be set in production once a gateway is configured "
+                "(e.g. https://shop.example.com: the gateways call the shop back there)")
+    served = os.environ.get("PORT") or os.environ.get("FLASK_RUN_PORT")
+    if app.config["ENV_NAME"] == "development" and served and base:
+        port = urlsplit(base).port or (443 if base.startswith("https") else 80)
+        if str(port) != served:
+            sys.stderr.write(f"comptoir: warning: PUBLIC_BASE_URL is {base} but the shop is served on "
+                             f"port {served}: gateways and the simulator will call the wrong address\n")
 
 
 def register_extensions(app: Flask) -> None:
@@ -62,7 +102,40 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Sign in to use the dashboard."
     login_manager.login_message_category = "info"
     limiter.init_app(app)
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    compress.init_app(app)
+    app.session_interface = StaticWithoutCookies()
+    register_static(app)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+
+
+class StaticWithoutCookies(SecureCookieSessionInterface):
+    """Static files never carry ``Set-Cookie``: a late one could overwrite a newer cart."""
+
+    def should_set_cookie(self, app: Flask, session: Any) -> bool:
+        if has_request_context() and request.endpoint == "static":
+            return False
+        return super().should_set_cookie(app, session)
+
+
+def register_static(app: Flask) -> None:
+    """WhiteNoise serves /static: in production the fingerprinted, compressed build
+    (``bin/build_static``) with a ten-year cache; files it does not know (uploads) fall
+    through to Flask."""
+    from services.assets import is_fingerprinted, load_manifest
+
+    built = Path(app.root_path) / "staticfiles"
+    manifest = load_manifest(built) if app.config["ENV_NAME"] == "production" else {}
+    root = built if manifest else Path(app.static_folder or "static")
+    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+        app.wsgi_app, root=str(root), prefix="static/", autorefresh=app.debug,
+        immutable_file_test=is_fingerprinted,
+    )
+    if manifest:
+        @app.url_defaults
+        def fingerprinted_static(endpoint: str, values: dict[str, Any]) -> None:
+            if endpoint == "static" and values.get("filename") in manifest:
+                values["filename"] = manifest[values["filename"]]
 
 
 def register_blueprints(app: Flask) -> None:
@@ -105,6 +178,8 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if isinstance(error, SecurityError):  # Host not in ALLOWED_HOSTS: no URL can be built
+            return "Unknown host.\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
         stock = error.description == type(error).description
         return render_error(error.code or 500, error.description or error.name, shown=not stock)
 
@@ -124,7 +199,8 @@ def register_hooks(app: Flask) -> None:
         from services.catalog import categories
         from services.money import format_money
 
-        context = {"shop_name": app.config["SHOP_NAME"], "money": format_money}
+        context = {"shop_name": app.config["SHOP_NAME"], "money": format_money,
+                   "demo_shop": demo_shop(app)}
         if not has_request_context():
             return context  # e-mails rendered by reconciliation: no session, no cart
         return {
@@ -134,6 +210,7 @@ def register_hooks(app: Flask) -> None:
             "cart_count": sum(cart_service.raw_items().values()),
             "categories": categories,
             "gateway_providers": lambda: REGISTRY,
+            "payments_ready": payments_ready,
         }
 
     from services.mail import deliver_after_response
@@ -157,6 +234,13 @@ def register_hooks(app: Flask) -> None:
         from providers import REGISTRY
 
         return name in REGISTRY and REGISTRY[name].returns_browser
+
+    @app.before_request
+    def redirect_to_https():
+        """Production speaks HTTPS; the router's health probe may stay on plain HTTP."""
+        if app.config.get("FORCE_HTTPS") and not request.is_secure and request.path != "/healthz":
+            return redirect(request.url.replace("http://", "https://", 1), 301)
+        return None
 
     @app.before_request
     def refuse_nul_bytes():
@@ -184,6 +268,18 @@ def register_hooks(app: Flask) -> None:
         return response
 
 
+def demo_shop(app: Flask) -> bool:
+    """A production app with the simulator on: a demo deploy, said on every page."""
+    return app.config["ENV_NAME"] == "production" and bool(app.config["SIMULATOR_ENABLED"])
+
+
+def payments_ready() -> bool:
+    """At least one gateway (real or simulated) can take a payment."""
+    from services.gateways import enabled_gateways
+
+    return bool(enabled_gateways())
+
+
 def register_commands(app: Flask) -> None:
     from services.commands import commands
 
@@ -203,3 +299,17 @@ def configure_logging(app: Flask) -> None:
     redaction.install(app.config)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if demo_shop(app):
+        log.warning("demo shop: SIMULATOR_ENABLED=1 in production, /_sim/ is mounted and payments "
+                    "are simulated: nothing is charged")
+    elif app.config["ENV_NAME"] == "production" and not any_gateway(app):
+        log.warning("no payment gateway is configured: the catalogue is open, checkout cannot take "
+                    "payments (set a gateway's credentials, see the README's Gateways section)")
+
+
+def any_gateway(app: Flask) -> bool:
+    """Whether any gateway is switched on, outside a request."""
+    from providers import REGISTRY
+    from services.gateways import gateway_settings
+
+    return any(gateway_settings(app.config, name) for name in REGISTRY)

@@ -1,13 +1,15 @@
 """Configuration classes, fed by the environment.
 
-``Config`` is development (the default), ``TestingConfig`` is used by the test
-suite and ``ProductionConfig`` is chosen with ``COMPTOIR_ENV=production`` (the
-Procfile's environment). Production refuses to start without ``SECRET_KEY``.
+``ProductionConfig`` is the default: anything that is not ``make run``
+(``COMPTOIR_ENV=development``, ``Config``) or the test suite (``testing``,
+``TestingConfig``) runs as production, which refuses to start without a strong
+``SECRET_KEY`` or a ``DATABASE_URL`` and mounts no simulator unless told to.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -19,6 +21,17 @@ MARKETS = {
     "NGN": "Nigeria",
     "USD": "International (USD)",
 }
+
+
+#: ``COMPTOIR_ENV`` when it is not set: Heroku and any other host never set it.
+DEFAULT_ENV = "production"
+#: Shortest ``SECRET_KEY`` production accepts (``secrets.token_hex(32)`` gives 64).
+MIN_SECRET_KEY_LENGTH = 32
+#: Keys that appear in this repository or in examples: never a production secret.
+KNOWN_WEAK_KEYS = frozenset({
+    "dev-only-not-secret", "test-secret-key",
+    "change-me", "changeme", "secret", "dev", "development",
+})
 
 
 class ConfigError(RuntimeError):
@@ -43,6 +56,41 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def served_base_url() -> str:
+    """The address ``make run`` / ``flask run`` serves (``HOST``, ``PORT``), as a URL."""
+    host = os.environ.get("HOST") or os.environ.get("FLASK_RUN_HOST") or "127.0.0.1"
+    port = os.environ.get("PORT") or os.environ.get("FLASK_RUN_PORT") or "5000"
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"  # reachable from this machine, which is where the simulator calls
+    return f"http://{host}:{port}"
+
+
+def production_base_url() -> str:
+    """``PUBLIC_BASE_URL``, else the app's own domain when Heroku's dyno metadata gives it."""
+    if os.environ.get("PUBLIC_BASE_URL"):
+        return os.environ["PUBLIC_BASE_URL"]
+    domain = os.environ.get("HEROKU_APP_DEFAULT_DOMAIN_NAME")
+    return f"https://{domain}" if domain else ""
+
+
+def host_list(raw: str | None, base_url: str) -> list[str]:
+    """``ALLOWED_HOSTS`` (comma-separated), else the host of ``base_url``; empty means any."""
+    if raw:
+        return [host.strip() for host in raw.split(",") if host.strip()]
+    host = urlsplit(base_url).hostname if base_url else None
+    return [host] if host else []
+
+
+def rate_limit_storage() -> str:
+    """``RATELIMIT_STORAGE_URI``, else Heroku Redis' ``REDIS_URL``, else one process' memory."""
+    return os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+
+
+def rate_limit_storage_options(uri: str) -> dict[str, object]:
+    """Heroku Redis speaks TLS with a self-signed certificate (``rediss://``)."""
+    return {"ssl_cert_reqs": None} if uri.startswith("rediss://") else {}
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -70,7 +118,8 @@ class Config:
 
     SHOP_NAME = os.environ.get("SHOP_NAME", "Comptoir")
     #: Absolute base URL the gateways call back and send browsers to.
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    #: In development it defaults to the address served (``make run HOST=… PORT=…``).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or served_base_url()
     DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "XOF")
     #: The shop's language when the customer chose none and the browser asks for neither (fr, en).
     DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "fr")
@@ -94,7 +143,9 @@ class Config:
     #: Failed dashboard logins allowed per client address (Flask-Limiter syntax).
     ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
     #: Where rate-limit counters live: memory (one process) or e.g. ``redis://host:6379/0``.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    RATELIMIT_STORAGE_URI = rate_limit_storage()
+    RATELIMIT_STORAGE_OPTIONS = rate_limit_storage_options(RATELIMIT_STORAGE_URI)
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "comptoir")
     RATELIMIT_HEADERS_ENABLED = True
     #: Uploaded product images are stored under static/uploads/products/; the largest accepted:
     PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 2 * 1024 * 1024)
@@ -138,6 +189,8 @@ class TestingConfig(Config):
     MAIL_SEND_AFTER_RESPONSE = False
     DEFAULT_LOCALE = "en"  # the suite reads English pages unless a test asks for French
     SIMULATOR_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"  # a test that needs Redis says so
+    RATELIMIT_STORAGE_OPTIONS: dict[str, object] = {}
 
 
 class ProductionConfig(Config):
@@ -148,6 +201,11 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", False)
+    PUBLIC_BASE_URL = production_base_url()
+    #: ``Host`` header allow-list (Flask's ``TRUSTED_HOSTS``); ``.example.com`` allows subdomains.
+    TRUSTED_HOSTS = host_list(os.environ.get("ALLOWED_HOSTS"), PUBLIC_BASE_URL) or None
+    #: Redirect plain HTTP to HTTPS, unless the shop is deliberately served over plain HTTP.
+    FORCE_HTTPS = env_bool("FORCE_HTTPS", not PUBLIC_BASE_URL.startswith("http://"))
 
 
 CONFIGS = {
@@ -157,13 +215,21 @@ CONFIGS = {
 }
 
 
-def validate(config: dict) -> None:
+def validate(config) -> None:
     """Refuse configurations that cannot run safely, naming what is missing."""
     if config.get("ENV_NAME") != "production":
         return
-    if not config.get("SECRET_KEY"):
-        raise ConfigError("SECRET_KEY must be set in production")
+    secret = config.get("SECRET_KEY") or ""
+    if not secret:
+        raise ConfigError("SECRET_KEY must be set in production "
+                          "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))')")
+    if len(secret) < MIN_SECRET_KEY_LENGTH or secret.lower() in KNOWN_WEAK_KEYS:
+        raise ConfigError(f"SECRET_KEY is too weak for production: use at least "
+                          f"{MIN_SECRET_KEY_LENGTH} random characters, never an example value")
     if not os.environ.get("DATABASE_URL") and config["SQLALCHEMY_DATABASE_URI"].startswith(
         "sqlite"
     ):
         raise ConfigError("DATABASE_URL must be set in production (SQLite is not kept on Heroku)")
+    if config.get("SIMULATOR_ENABLED") and not config.get("PUBLIC_BASE_URL"):
+        raise ConfigError("PUBLIC_BASE_URL must be set in production when SIMULATOR_ENABLED=1 "
+                          "(the simulated gateways call the shop back there)")

@@ -1,7 +1,10 @@
 """Flask extensions, created unbound and initialised in :func:`app.create_app`."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -26,11 +29,13 @@ class Base(DeclarativeBase):
     })
 
 
-db = SQLAlchemy(model_class=Base)
+# Typed as Any for mypy: Flask-SQLAlchemy's dynamic db.Model and db.session defeat its checks.
+db: Any = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+compress = Compress()  # gzip/Brotli for HTML and JSON; static files come pre-compressed
 # Storage comes from RATELIMIT_STORAGE_URI (memory:// by default, redis://… to share counters).
 limiter = Limiter(key_func=get_remote_address)
 

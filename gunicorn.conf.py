@@ -10,3 +10,11 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "25"))
 accesslog = "-"
 forwarded_allow_ips = "*"
+
+
+def on_starting(server) -> None:
+    """Check the configuration once, in the master: a bad one stops here with one line
+    naming the variable, instead of every worker failing to boot with a traceback."""
+    from app import check_config
+
+    check_config()

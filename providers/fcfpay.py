@@ -2,7 +2,7 @@
 
 We use ``create-order`` rather than the seed's ``create-invoice`` (seed 002):
 only create-order takes the ``order_id`` that the deposit callback and
-``check-order`` are keyed by (``shared/providers/README.md``). The callback is
+``check-order`` are keyed by (``docs/gateways/fcfpay.md``). The callback is
 unsigned and carries only ``order_id``, so it is a hint: the outcome comes from
 ``check-order``. Crypto arrives in parts: the order is paid once the deposited
 fiat value reaches its total (less a configurable tolerance).
@@ -81,7 +81,7 @@ class FCFPay(PaymentProvider):
                     line.name, str(line.quantity),
                     decimal_string(line.unit_price, request.currency),
                     decimal_string(line.total, request.currency),
-                )))
+                ), strict=True))
                 for number, line in enumerate(request.lines, start=1)
             },
         }

@@ -6,7 +6,7 @@ is configured per currency. IremboPay never sends the browser back; it posts a
 signed notification to the one callback URL set in its portal
 (``irembopay-signature: t=<ms>,s=<hex>``, HMAC-SHA256 over ``t#raw body``), and
 ``GET /payments/invoices/{transactionId}`` gives an invoice's status.
-Notes: ``shared/providers/irembopay-paycashless.md`` Part A.
+Notes: ``docs/gateways/irembopay.md``.
 """
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 Create: ``POST /v1/invoices`` (seed 004). Every call is signed (:func:`request_signature`).
 Paycashless posts signed webhooks to the invoice's ``callbackUrl``; a valid signature only
 makes us ask ``GET /v1/invoices/{id}`` (with the id stored at creation), whose answer decides.
-Amounts are minor units (kobo, cents) both ways. See ``shared/providers/irembopay-paycashless.md``
-Part B for the sources of each choice below.
+Amounts are minor units (kobo, cents) both ways. See ``docs/gateways/paycashless.md``
+for the choices below.
 """
 from __future__ import annotations
 

@@ -144,7 +144,7 @@ def _smtp(message: EmailMessage) -> None:
     config = current_app.config
     timeout = config["MAIL_TIMEOUT_SECONDS"]
     if config["MAIL_USE_SSL"]:
-        server = smtplib.SMTP_SSL(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout,
+        server: smtplib.SMTP = smtplib.SMTP_SSL(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout,
                                   context=ssl.create_default_context())
     else:
         server = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)

@@ -1,6 +1,6 @@
 """Simulated FCFPay: create-order, check-order(s), a hosted page taking crypto in parts.
 
-Wire formats follow ``shared/providers/ligdicash-payunit-fcfpay.md`` §F: a
+Wire formats follow ``docs/gateways/fcfpay.md``: a
 ``{"success", "data", "message"}`` envelope, Bearer authentication, one deposit
 callback per transaction to the project's URL (``PUBLIC_BASE_URL`` +
 ``/payments/callback/fcfpay``) carrying only ``order_id``, and ``txs`` with crypto

@@ -1,6 +1,6 @@
 """Simulated IremboPay: create and get invoice, hosted checkout, signed notifications.
 
-Wire formats follow seed 001 and ``shared/providers/irembopay-paycashless.md`` Part A:
+Wire formats follow seed 001 and ``docs/gateways/irembopay.md``:
 answers wrap ``data`` in ``{success, message, data}``; refusals are
 ``{success: false, message, errors: [{code, detail}]}``. The hosted page never
 sends the browser back (IremboPay has no return URL); the payment notification

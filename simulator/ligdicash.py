@@ -1,6 +1,6 @@
 """Simulated LigdiCash: create, confirm, hosted page, double callbacks, redirects.
 
-Wire formats follow seed 000 and ``shared/providers/ligdicash-payunit-fcfpay.md`` §L:
+Wire formats follow seed 000 and ``docs/gateways/ligdicash.md``:
 errors are ``response_code: "01"`` with ``Echec (CodeXX)`` in a 200 answer.
 """
 from __future__ import annotations

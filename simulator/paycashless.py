@@ -1,6 +1,6 @@
 """Simulated Paycashless: signed create and retrieve, hosted invoice page, signed webhooks.
 
-Wire formats follow seed 004 and ``shared/providers/irembopay-paycashless.md`` Part B:
+Wire formats follow seed 004 and ``docs/gateways/paycashless.md``:
 every call must carry ``Authorization: Bearer``, a ``Request-Timestamp`` within five
 minutes and a ``Request-Signature`` (HMAC-SHA512 of the lowercased path, the HMAC-SHA512 of
 the sorted compact body, and the timestamp); errors are ``{"error": {type, code, message}}``.

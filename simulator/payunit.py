@@ -1,6 +1,6 @@
 """Simulated PayUnit: invoice create, invoice details, hosted page, callback.
 
-Follows seed 003 and ``shared/providers/ligdicash-payunit-fcfpay.md`` §P. The
+Follows seed 003 and ``docs/gateways/payunit.md``. The
 hosted page, like PayUnit's, never sends the browser back to the shop. The
 callback payload is undocumented for invoices: the simulator posts the older
 REST ``notify_url`` shape plus the invoice ids.

@@ -6,7 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 
@@ -39,6 +39,9 @@ class SimInvoice:
     deliveries: list[str] = field(default_factory=list)
 
 
+Invoice = TypeVar("Invoice", bound=SimInvoice)  # add() gives back the gateway's own kind
+
+
 class SimState:
     """Thread-safe store of simulated invoices and faults."""
 
@@ -65,7 +68,7 @@ class SimState:
         with self.lock:
             self.faults.setdefault(gateway, {}).update(faults)
 
-    def add(self, invoice: SimInvoice) -> SimInvoice:
+    def add(self, invoice: Invoice) -> Invoice:
         with self.lock:
             self.invoices[invoice.token] = invoice
         return invoice

@@ -6,7 +6,12 @@ run the same suite on PostgreSQL.
 """
 from __future__ import annotations
 
+import os
 import threading
+
+# Production is the default everywhere else: the suite says it is the suite, before any import
+# reads the environment (config classes do, at import).
+os.environ["COMPTOIR_ENV"] = "testing"
 
 import pytest
 from flask_migrate import upgrade

@@ -14,7 +14,8 @@ from simulator import SIM_CREDENTIALS
 from simulator.state import STATE
 from tests.helpers import events, only_order, stock_of, text_of
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "003_8e66a90c58ff9252.txt"
+#: PayUnit's documented create-invoice page (provenance: tests/data/README.md).
+SEED = Path(__file__).resolve().parent / "data" / "payunit_create_invoice.txt"
 CREDS = SIM_CREDENTIALS["payunit"]
 
 
