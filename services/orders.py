@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import Order, OrderLine, Product, utcnow
+from models import Order, OrderLine, utcnow
 from services import mail, states
 from services.cart import PricedCart
 from services.references import REFERENCE_ALPHABET, new_reference

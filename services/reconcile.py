@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -86,7 +87,7 @@ def recheck(now: datetime, report: ReconcileReport) -> None:
         wait = last_call.get(payment.gateway, 0) + pause - time.monotonic()
         if wait > 0:
             time.sleep(wait)
-        _isolated(report, f"payment {payment.reference}", lambda: _recheck_one(payment, report))
+        _isolated(report, f"payment {payment.reference}", partial(_recheck_one, payment, report))
         last_call[payment.gateway] = time.monotonic()
 
 
@@ -129,7 +130,7 @@ def reconcile_once(now: datetime | None = None) -> ReconcileReport:
     now = now or utcnow()
     report = ReconcileReport()
     for step in (end_stale, recheck, expire):
-        _isolated(report, step.__name__, lambda step=step: step(now, report))
+        _isolated(report, step.__name__, partial(step, now, report))
     def send() -> None:
         report.emails_sent = mail.deliver()
     _isolated(report, "sending e-mails", send)

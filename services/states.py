@@ -109,7 +109,7 @@ class Machine:
     """One status column and its table."""
 
     name: str
-    model: type
+    model: Any  # a mapped class
     column: str
     table: Mapping[Any, frozenset]
 

@@ -59,8 +59,8 @@ def test_money_columns_hold_more_than_32_bits(ctx):
 
 
 #: ``.values(status=…)``, ``x.status = …``, ``Order(…, status=…)``: the ways a status can be written.
-WRITE = re.compile(r"\.values\([^)]*\bstatus\s*=|\.status\s*=(?!=)|\b(%s)\([^)]*\bstatus\s*=" % "|".join(
-    sorted({machine.model.__name__ for machine in states.MACHINES.values()})))
+MODELS = "|".join(sorted({machine.model.__name__ for machine in states.MACHINES.values()}))
+WRITE = re.compile(rf"\.values\([^)]*\bstatus\s*=|\.status\s*=(?!=)|\b({MODELS})\([^)]*\bstatus\s*=")
 #: Status-like columns that are not domain states: the outbox's delivery claim.
 NOT_DOMAIN = {"services/mail.py"}
 
