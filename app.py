@@ -8,8 +8,10 @@ from typing import Any
 from flask import Flask, abort, has_request_context, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import config as config_module
 from extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -20,6 +22,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     the class chosen by ``COMPTOIR_ENV`` (development by default)."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -28,6 +31,14 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     register_shellcontext(app)
     configure_logging(app)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` that only matches database ids (32-bit): a larger number is a 404,
+    not an out-of-range error from the database."""
+
+    def __init__(self, map, *args, max: int = 2**31 - 1, **kwargs) -> None:  # noqa: A002
+        super().__init__(map, *args, max=max, **kwargs)
 
 
 def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
@@ -84,8 +95,13 @@ def register_blueprints(app: Flask) -> None:
 
     @app.get("/healthz")
     def healthz():
-        """Liveness and database check for the platform's router."""
-        db.session.execute(db.text("SELECT 1"))
+        """Liveness and database check for the platform's router: 503 when the database is down."""
+        try:
+            db.session.execute(db.text("SELECT 1"))
+        except SQLAlchemyError:
+            db.session.rollback()
+            app.logger.warning("healthz: the database does not answer", exc_info=True)
+            return jsonify(status="database unavailable"), 503
         return jsonify(status="ok")
 
 
@@ -155,7 +171,9 @@ def register_hooks(app: Flask) -> None:
 
     @app.before_request
     def refuse_nul_bytes():
-        """No legitimate form or query carries NUL, and PostgreSQL text cannot hold it."""
+        """No legitimate address, form or query carries NUL, and PostgreSQL text cannot hold it."""
+        if "\x00" in request.path:
+            abort(404)
         if request.path.startswith("/payments/"):
             return None  # callbacks read their raw bodies and answer for themselves
         values = [*request.args.values()]
