@@ -29,6 +29,9 @@ IMAGE_SIGNATURES = (
 )
 UPLOAD_SUBDIR = os.path.join("uploads", "products")
 PRICE_MAX_DIGITS = 12
+#: The largest price in minor units: with at most a million of a product in a cart line,
+#: every line and order total still fits in the 64-bit money columns.
+PRICE_MAX_MINOR = 10**12
 
 
 class ProductError(ValueError):
@@ -70,8 +73,11 @@ def to_minor(text: str, currency: str) -> int:
         value = Decimal(text.strip().replace(" ", "").replace(",", "."))
     except InvalidOperation:
         raise ProductError(f"{currency}: write a number such as 1500 or 12.50.", currency) from None
-    if not value.is_finite() or value <= 0 or len(value.as_tuple().digits) > PRICE_MAX_DIGITS:
+    if not value.is_finite() or value <= 0:
         raise ProductError(f"{currency}: the price must be above zero.", currency)
+    if value.adjusted() >= PRICE_MAX_DIGITS or value.scaleb(EXPONENTS[currency]) > PRICE_MAX_MINOR:
+        highest = Decimal(PRICE_MAX_MINOR).scaleb(-EXPONENTS[currency])
+        raise ProductError(f"{currency}: at most {highest:,f} {currency}.", currency)
     minor = value.scaleb(EXPONENTS[currency])
     if minor != minor.to_integral_value():
         places = EXPONENTS[currency]
