@@ -58,7 +58,7 @@ def callback(gateway: str, reference: str | None = None):
 def _read_body(limit: int) -> bytes | None:
     """The raw body, or None when it is over ``limit`` (also a chunked one, which has no
     Content-Length: it is refused whole, never cut to the limit and read as if complete)."""
-    request.max_content_length = limit
+    request.max_content_length = limit + 1  # werkzeug stops quietly at the maximum: one byte more tells
     try:
         body = request.get_data(cache=True)
         request.form  # noqa: B018 (parsed now, under the same limit)
