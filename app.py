@@ -9,7 +9,8 @@ from flask import Flask, abort, has_request_context, jsonify, render_template, r
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -119,6 +120,15 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return render_error(400, gettext("This form has expired or was not sent by this shop. Go back, reload the page and try again."))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge):
+        # The page's forms would read the body again and raise again (a blank 500): it stays unread.
+        request.form = request.files = ImmutableMultiDict()
+        if request.path.startswith("/admin/"):  # the dashboard is in English; say the limit that matters
+            limit = app.config["PRODUCT_IMAGE_MAX_BYTES"] // 1024
+            return render_error(413, f"What you sent is too large: a product image may be at most {limit} KB.")
+        return render_error(413, "", shown=False)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
