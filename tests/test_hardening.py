@@ -117,15 +117,19 @@ def test_unreadable_json_callbacks_are_400_logged_and_change_nothing(base_url, p
 
 @pytest.mark.parametrize("gateway,headers", [
     ("irembopay", lambda: {"irembopay-signature": f"t={int(time.time() * 1000)},s=é".encode()}),
+    ("irembopay", lambda: {"irembopay-signature": "t=²,s=ab".encode()}),
+    ("irembopay", lambda: {"irembopay-signature": "t=" + "9" * 5000 + ",s=ab"}),
     ("paycashless", lambda: {"Request-Signature": "é".encode(), "Request-Timestamp": str(int(time.time()))}),
+    ("paycashless", lambda: {"Request-Signature": "ab", "Request-Timestamp": "²".encode()}),
+    ("paycashless", lambda: {"Request-Signature": "ab", "Request-Timestamp": "9" * 5000}),
 ])
-def test_non_ascii_signature_headers_are_400(base_url, paying, gateway, headers):
+def test_unreadable_signature_headers_are_400(base_url, paying, gateway, headers):
     before = _statuses()
     body = {"reference": paying.reference, "data": {"reference": paying.reference, "status": "PAID"},
             "event": "INVOICE_PAID", "transactionId": paying.reference, "paymentStatus": "PAID"}
     response = requests.post(_callback_url(base_url, gateway, paying.reference), json=body,
                              headers=headers(), timeout=10)
-    assert response.status_code == 400 and "not ASCII" in response.json()["error"]
+    assert response.status_code == 400 and response.json()["error"].endswith(("not ASCII", "too long"))
     assert _statuses() == before and len(_rejected()) == 1
 
 

@@ -34,7 +34,8 @@ JSONISH = st.recursive(
 HEADERS = st.dictionaries(
     st.sampled_from(["irembopay-signature", "Request-Signature", "Request-Timestamp", "Authorization",
                      "X-Forwarded-For", "Content-Length-Ignored", "User-Agent"]),
-    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=60), max_size=3)
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=60)
+    | st.sampled_from(["9" * 5000, "t=" + "9" * 5000 + ",s=ab", "t=²,s=ab", "²"]), max_size=3)
 #: Nested far past any gateway's shape (and past Python's recursion limit).
 DEEP = st.integers(1, 1500).flatmap(lambda n: st.sampled_from([
     b"[" * n + b"]" * n, b'{"a":' * n + b"1" + b"}" * n, b"[" * n]))

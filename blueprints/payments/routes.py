@@ -18,6 +18,8 @@ from . import bp
 REJECTED = {400, 401, 403, 404, 413}
 #: No gateway nests its JSON this deep; deeper is refused before anything parses it.
 MAX_JSON_DEPTH = 32
+#: A signature header is a timestamp and a hex digest or two; thousands of digits are not one.
+MAX_SIGNATURE_HEADER = 512
 
 
 @bp.post("/callback/<gateway>")
@@ -69,10 +71,13 @@ def _read_body(limit: int) -> bytes | None:
 
 def unreadable(inbound: Inbound) -> str | None:
     """Why this callback cannot be read safely (JSON nested too deep or holding a lone
-    surrogate, a signature header that is not ASCII), or None."""
+    surrogate, a signature header that is not ASCII or absurdly long), or None."""
     for name, value in inbound.headers.items():
-        if ("signature" in name.lower() or "timestamp" in name.lower()) and not value.isascii():
-            return f"{name} header is not ASCII"
+        if "signature" in name.lower() or "timestamp" in name.lower():
+            if not value.isascii():
+                return f"{name} header is not ASCII"
+            if len(value) > MAX_SIGNATURE_HEADER:
+                return f"{name} header is too long"
     stripped = inbound.body.lstrip()
     if not stripped.startswith((b"{", b"[")):
         return None
