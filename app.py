@@ -126,8 +126,8 @@ def register_errorhandlers(app: Flask) -> None:
         # The page's forms would read the body again and raise again (a blank 500): it stays unread.
         request.form = request.files = ImmutableMultiDict()
         if request.path.startswith("/admin/"):  # the dashboard is in English; say the limit that matters
-            limit = app.config["PRODUCT_IMAGE_MAX_BYTES"] // 1024
-            return render_error(413, f"What you sent is too large: a product image may be at most {limit} KB.")
+            limit_kb = app.config["PRODUCT_IMAGE_MAX_BYTES"] // 1024
+            return render_error(413, f"What you sent is too large: a product image may be at most {limit_kb} KB.")
         return render_error(413, "", shown=False)
 
     @app.errorhandler(HTTPException)

@@ -14,8 +14,8 @@ from app import create_app
 from extensions import db
 from models import Order, Payment, PaymentEvent
 from providers import REGISTRY
-from services.redirects import local_path
 from services.redaction import scrub
+from services.redirects import local_path
 from simulator import SIM_CREDENTIALS
 from tests.helpers import only_order
 

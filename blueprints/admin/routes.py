@@ -31,8 +31,8 @@ from models import Order, Payment, PaymentEvent, Product
 from providers import REGISTRY
 from services import admin as admin_service
 from services import attention, reports
-from services.redirects import local_path
 from services import products as product_service
+from services.redirects import local_path
 
 from . import bp
 from .forms import (
@@ -48,8 +48,6 @@ from .forms import (
 )
 
 PUBLIC_ENDPOINTS = {"admin.login"}
-
-
 SESSION_KEY = "admin_session"  # the server-side session's id, next to Flask-Login's user id
 LOGIN_SCOPE = "admin-login"
 
