@@ -32,6 +32,8 @@ PRICE_MAX_DIGITS = 12
 #: The largest price in minor units: with at most a million of a product in a cart line,
 #: every line and order total still fits in the 64-bit money columns.
 PRICE_MAX_MINOR = 10**12
+#: The most units of one product in stock (the form's bound, kept by edits that move it too).
+STOCK_MAX = 1_000_000
 
 
 class ProductError(ValueError):
@@ -176,8 +178,12 @@ def _set_prices(product: Product, prices: dict[str, int]) -> None:
 def _move_stock(product: Product, delta: int) -> None:
     if delta == 0:
         return
+    if product.stock + delta > STOCK_MAX:
+        db.session.rollback()
+        raise ProductError(f"The stock can be at most {STOCK_MAX:,}.", "stock")
     result = db.session.execute(
-        update(Product).where(Product.id == product.id, Product.stock + delta >= 0)
+        update(Product).where(Product.id == product.id, Product.stock + delta >= 0,
+                              Product.stock + delta <= STOCK_MAX)
         .values(stock=Product.stock + delta).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

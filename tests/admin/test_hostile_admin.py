@@ -86,6 +86,17 @@ def test_a_tampered_stock_seen_is_ignored(admin):
         assert product.stock == stock
 
 
+def test_stock_cannot_be_pushed_past_its_bound_by_edits(admin):
+    """Edits move stock by a difference: a stale (or tampered) form must not add up past the bound."""
+    product = db.session.scalar(select(Product).where(Product.slug == "cafe-rwanda"))
+    stock = product.stock
+    data = _form(name=product.name, slug=product.slug, stock="1000000", stock_seen="0")
+    response = admin.post(f"/admin/products/{product.id}", data, csrf_from=f"/admin/products/{product.id}")
+    assert response.status_code == 400 and "at most 1,000,000" in text_of(response)
+    db.session.expire_all()
+    assert product.stock == stock
+
+
 def test_an_image_under_the_documented_limit_is_accepted(admin, app):
     """1.5 MiB is under PRODUCT_IMAGE_MAX_BYTES (2 MiB): saved, not a 413 or a 500."""
     assert app.config["PRODUCT_IMAGE_MAX_BYTES"] == 2 * 1024 * 1024
