@@ -12,8 +12,11 @@ from flask import Flask, abort, has_request_context, jsonify, redirect, render_t
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, SecurityError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 from whitenoise import WhiteNoise
 
 import config as config_module
@@ -35,6 +38,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
         if config is not None:
             raise
         raise SystemExit(f"comptoir: configuration error: {exc}") from None
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -43,6 +47,14 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     register_shellcontext(app)
     configure_logging(app)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` that only matches database ids (32-bit): a larger number is a 404,
+    not an out-of-range error from the database."""
+
+    def __init__(self, map, *args, max: int = 2**31 - 1, **kwargs) -> None:  # noqa: A002
+        super().__init__(map, *args, max=max, **kwargs)
 
 
 def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
@@ -156,8 +168,13 @@ def register_blueprints(app: Flask) -> None:
 
     @app.get("/healthz")
     def healthz():
-        """Liveness and database check for the platform's router."""
-        db.session.execute(db.text("SELECT 1"))
+        """Liveness and database check for the platform's router: 503 when the database is down."""
+        try:
+            db.session.execute(db.text("SELECT 1"))
+        except SQLAlchemyError:
+            db.session.rollback()
+            app.logger.warning("healthz: the database does not answer", exc_info=True)
+            return jsonify(status="database unavailable"), 503
         return jsonify(status="ok")
 
 
@@ -175,6 +192,15 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return render_error(400, gettext("This form has expired or was not sent by this shop. Go back, reload the page and try again."))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge):
+        # The page's forms would read the body again and raise again (a blank 500): it stays unread.
+        request.form = request.files = ImmutableMultiDict()
+        if request.path.startswith("/admin/"):  # the dashboard is in English; say the limit that matters
+            limit_kb = app.config["PRODUCT_IMAGE_MAX_BYTES"] // 1024
+            return render_error(413, f"What you sent is too large: a product image may be at most {limit_kb} KB.")
+        return render_error(413, "", shown=False)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -244,7 +270,9 @@ def register_hooks(app: Flask) -> None:
 
     @app.before_request
     def refuse_nul_bytes():
-        """No legitimate form or query carries NUL, and PostgreSQL text cannot hold it."""
+        """No legitimate address, form or query carries NUL, and PostgreSQL text cannot hold it."""
+        if "\x00" in request.path:
+            abort(404)
         if request.path.startswith("/payments/"):
             return None  # callbacks read their raw bodies and answer for themselves
         values = [*request.args.values()]

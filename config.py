@@ -110,7 +110,6 @@ class Config:
         os.environ.get("DATABASE_URL"), f"sqlite:///{BASE_DIR / 'instance' / 'comptoir.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    MAX_CONTENT_LENGTH = 1024 * 1024
     CALLBACK_MAX_BYTES = env_int("CALLBACK_MAX_BYTES", 64 * 1024)
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
@@ -142,13 +141,23 @@ class Config:
     ATTENTION_PENDING_MINUTES = env_int("ATTENTION_PENDING_MINUTES", 60)
     #: Failed dashboard logins allowed per client address (Flask-Limiter syntax).
     ADMIN_LOGIN_RATE_LIMIT = os.environ.get("ADMIN_LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
-    #: Where rate-limit counters live: memory (one process) or e.g. ``redis://host:6379/0``.
+    #: Where rate-limit counters live: memory (each process counts alone) or Redis
+    #: (``redis://host:6379/0``; Heroku's ``REDIS_URL`` is used when set), shared by all processes.
     RATELIMIT_STORAGE_URI = rate_limit_storage()
     RATELIMIT_STORAGE_OPTIONS = rate_limit_storage_options(RATELIMIT_STORAGE_URI)
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "comptoir")
+    #: Dashboard sessions end after this long without a request, and this long after sign-in.
+    ADMIN_SESSION_IDLE_MINUTES = env_int("ADMIN_SESSION_IDLE_MINUTES", 30)
+    ADMIN_SESSION_MAX_HOURS = env_int("ADMIN_SESSION_MAX_HOURS", 12)
+    #: Rejected callbacks (bad signature, unknown payment, malformed) allowed per source address;
+    #: past it the source gets 429 and nothing more is stored.
+    CALLBACK_REJECT_RATE_LIMIT = os.environ.get("CALLBACK_REJECT_RATE_LIMIT", "60 per minute;600 per hour")
     RATELIMIT_HEADERS_ENABLED = True
     #: Uploaded product images are stored under static/uploads/products/; the largest accepted:
     PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 2 * 1024 * 1024)
+    #: The largest request body: an image at the limit plus the product form around it
+    #: (a larger one gets the 413 page, which names the image limit).
+    MAX_CONTENT_LENGTH = PRODUCT_IMAGE_MAX_BYTES + 64 * 1024
 
     #: Customer e-mails: "smtp" when MAIL_SERVER is set, else "log" (written to the log only).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

@@ -7,12 +7,15 @@ order, the admin's e-mail as ``actor`` and what was done, in the same transactio
 from __future__ import annotations
 
 import logging
+import secrets
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import delete, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
-from models import AdminUser, Order, Payment, PaymentEvent, utcnow
+from models import AdminSession, AdminUser, Order, Payment, PaymentEvent, utcnow
 from services import orders as order_service
 from services import states
 from services.attention import describe, reference_in
@@ -50,6 +53,8 @@ def save_admin(email: str, password: str) -> tuple[AdminUser, bool]:
         admin = AdminUser(email=email, active=True, password_hash="")
         db.session.add(admin)
     admin.password_hash = generate_password_hash(password)
+    if not created:
+        revoke_sessions(admin)  # a new password ends every session opened with the old one
     db.session.commit()
     return admin, created
 
@@ -79,6 +84,68 @@ def load_admin(session_id: str) -> AdminUser | None:
     if admin is None or not admin.active or admin.get_id() != session_id:
         return None
     return admin
+
+
+# dashboard sessions (server-side, so that signing out really ends them)
+
+#: ``last_seen_at`` is written at most this often, not on every page.
+_SEEN_EVERY = timedelta(seconds=60)
+
+
+def _lifetimes() -> tuple[timedelta, timedelta]:
+    config = current_app.config
+    return (timedelta(minutes=config["ADMIN_SESSION_IDLE_MINUTES"]),
+            timedelta(hours=config["ADMIN_SESSION_MAX_HOURS"]))
+
+
+def open_session(admin: AdminUser) -> str:
+    """Record a new dashboard session for ``admin``; returns its random id (for the cookie)."""
+    idle, lifetime = _lifetimes()
+    now = utcnow()
+    db.session.execute(delete(AdminSession).where(or_(
+        AdminSession.created_at < now - lifetime, AdminSession.last_seen_at < now - idle)))
+    session_id = secrets.token_urlsafe(32)
+    db.session.add(AdminSession(id=session_id, admin_id=admin.id, created_at=now, last_seen_at=now))
+    db.session.commit()
+    return session_id
+
+
+def session_is_live(session_id: object, admin: AdminUser) -> bool:
+    """True while ``session_id`` is ``admin``'s, not revoked, not idle too long, not too old;
+    notes that it was used (at most once a minute)."""
+    if not isinstance(session_id, str) or not 20 <= len(session_id) <= 64:
+        return False
+    idle, lifetime = _lifetimes()
+    now = utcnow()
+    row = db.session.get(AdminSession, session_id)
+    if (row is None or row.admin_id != admin.id or row.revoked_at is not None
+            or row.created_at <= now - lifetime or row.last_seen_at <= now - idle):
+        return False
+    if now - row.last_seen_at >= _SEEN_EVERY:
+        _seen(session_id, now)
+    return True
+
+
+def _seen(session_id: str, now: datetime) -> None:
+    db.session.execute(update(AdminSession).where(AdminSession.id == session_id)
+                       .values(last_seen_at=now).execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def revoke_session(session_id: object) -> None:
+    """End one dashboard session (signing out): its cookie, even copied, no longer signs anyone in."""
+    if isinstance(session_id, str) and session_id:
+        db.session.execute(update(AdminSession).where(AdminSession.id == session_id,
+                                                      AdminSession.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+        db.session.commit()
+
+
+def revoke_sessions(admin: AdminUser) -> None:
+    """End every open session of ``admin`` (caller commits)."""
+    db.session.execute(update(AdminSession).where(AdminSession.admin_id == admin.id,
+                                                  AdminSession.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
 
 
 # logging what the merchant does

@@ -29,6 +29,11 @@ IMAGE_SIGNATURES = (
 )
 UPLOAD_SUBDIR = os.path.join("uploads", "products")
 PRICE_MAX_DIGITS = 12
+#: The largest price in minor units: with at most a million of a product in a cart line,
+#: every line and order total still fits in the 64-bit money columns.
+PRICE_MAX_MINOR = 10**12
+#: The most units of one product in stock (the form's bound, kept by edits that move it too).
+STOCK_MAX = 1_000_000
 
 
 class ProductError(ValueError):
@@ -70,8 +75,11 @@ def to_minor(text: str, currency: str) -> int:
         value = Decimal(text.strip().replace(" ", "").replace(",", "."))
     except InvalidOperation:
         raise ProductError(f"{currency}: write a number such as 1500 or 12.50.", currency) from None
-    if not value.is_finite() or value <= 0 or len(value.as_tuple().digits) > PRICE_MAX_DIGITS:
+    if not value.is_finite() or value <= 0:
         raise ProductError(f"{currency}: the price must be above zero.", currency)
+    if value.adjusted() >= PRICE_MAX_DIGITS or value.scaleb(EXPONENTS[currency]) > PRICE_MAX_MINOR:
+        highest = Decimal(PRICE_MAX_MINOR).scaleb(-EXPONENTS[currency])
+        raise ProductError(f"{currency}: at most {highest:,f} {currency}.", currency)
     minor = value.scaleb(EXPONENTS[currency])
     if minor != minor.to_integral_value():
         places = EXPONENTS[currency]
@@ -170,8 +178,12 @@ def _set_prices(product: Product, prices: dict[str, int]) -> None:
 def _move_stock(product: Product, delta: int) -> None:
     if delta == 0:
         return
+    if product.stock + delta > STOCK_MAX:
+        db.session.rollback()
+        raise ProductError(f"The stock can be at most {STOCK_MAX:,}.", "stock")
     result = db.session.execute(
-        update(Product).where(Product.id == product.id, Product.stock + delta >= 0)
+        update(Product).where(Product.id == product.id, Product.stock + delta >= 0,
+                              Product.stock + delta <= STOCK_MAX)
         .values(stock=Product.stock + delta).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

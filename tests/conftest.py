@@ -19,7 +19,7 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from app import create_app
-from extensions import db
+from extensions import db, limiter
 from services.demo import seed_demo
 from simulator.state import STATE
 from tests.helpers import Shopper
@@ -64,6 +64,7 @@ def fresh_database(app):
         db.session.commit()
         seed_demo()
         db.session.remove()
+        limiter.reset()  # rate-limit counters (sign-ins, rejected callbacks) are per test too
     STATE.reset()
     yield
     app.config.clear()

@@ -23,8 +23,10 @@ CONTENT_TYPES = st.sampled_from([
 ])
 FIELD_NAMES = ["status", "custom_data", "transaction_id", "order_id", "reference", "data", "event",
                "amount", "currency", "transactionId", "invoiceNumber", "paymentStatus", "id", "type"]
+#: Text with lone surrogates too: json.dumps writes them as "\ud800" escapes, as a hostile sender may.
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=40)
 JSONISH = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=40),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | ANY_TEXT,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(
         st.sampled_from(FIELD_NAMES) | st.text(max_size=10), children, max_size=5),
     max_leaves=12,
@@ -32,7 +34,11 @@ JSONISH = st.recursive(
 HEADERS = st.dictionaries(
     st.sampled_from(["irembopay-signature", "Request-Signature", "Request-Timestamp", "Authorization",
                      "X-Forwarded-For", "Content-Length-Ignored", "User-Agent"]),
-    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=60), max_size=3)
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=60)
+    | st.sampled_from(["9" * 5000, "t=" + "9" * 5000 + ",s=ab", "t=²,s=ab", "²"]), max_size=3)
+#: Nested far past any gateway's shape (and past Python's recursion limit).
+DEEP = st.integers(1, 1500).flatmap(lambda n: st.sampled_from([
+    b"[" * n + b"]" * n, b'{"a":' * n + b"1" + b"}" * n, b"[" * n]))
 
 
 @pytest.fixture
@@ -54,7 +60,7 @@ def test_random_callbacks_never_500_and_change_nothing(client, pending_payment, 
     reference = pending_payment.reference
 
     @FUZZ
-    @given(body=st.binary(max_size=300) | JSONISH.map(lambda v: __import__("json").dumps(v).encode()),
+    @given(body=st.binary(max_size=300) | JSONISH.map(lambda v: __import__("json").dumps(v).encode()) | DEEP,
            content_type=CONTENT_TYPES, headers=HEADERS, with_reference=st.booleans(),
            name_ours=st.booleans())
     def fuzz(body, content_type, headers, with_reference, name_ours):
@@ -74,7 +80,9 @@ def csrf_of(client, path="/"):
 
 
 VALUES = st.one_of(st.text(max_size=30), st.integers(min_value=-10**20, max_value=10**20).map(str),
-                   st.sampled_from(["", "0", "-1", "1.5", "1e9", "NaN", "１", "9" * 40, "<script>"]))
+                   st.sampled_from(["", "0", "-1", "1.5", "1e9", "NaN", "１", "9" * 40, "<script>", "a\x00b",
+                                    "\r\nLocation: //evil.example", "/\t/evil.example", "9" * 5000,
+                                    "[" * 1000 + "]" * 1000, "9223372036854775808", "\\ud800"]))
 
 
 def test_random_cart_and_market_posts(client, ctx):
@@ -118,3 +126,28 @@ def test_random_checkout_posts(client, ctx):
     db.session.expire_all()
     for order in db.session.scalars(select(Order)):
         assert order.currency == "XOF" and order.total == sum(l.line_total for l in order.lines) == 4500
+
+
+#: Percent-encoded query values: bytes that are not UTF-8, NUL, surrogates, huge numbers.
+QUERY_VALUES = st.one_of(
+    st.binary(max_size=20).map(lambda b: "".join(f"%{x:02X}" for x in b)),
+    st.integers(min_value=-10**30, max_value=10**30).map(str),
+    st.sampled_from(["%00", "%ED%A0%80", "%C0%AF", "9" * 5000, "%0D%0A", "/%09/evil.example"]),
+)
+PUBLIC_PAGES = ["/", "/cart", "/checkout", "/orders", "/products/cafe-rwanda", "/admin/login"]
+
+
+def test_random_query_strings_on_public_pages(client, ctx):
+    """Whatever a query string holds, the public pages answer without a 5xx."""
+    before = snapshot()
+
+    @FUZZ
+    @given(path=st.sampled_from(PUBLIC_PAGES), values=st.dictionaries(
+        st.sampled_from(["page", "q", "category", "next", "ref", "currency"]), QUERY_VALUES, max_size=4))
+    def fuzz(path, values):
+        query = "&".join(f"{k}={v}" for k, v in values.items())
+        response = client.get(f"{path}?{query}")
+        assert response.status_code < 500, (path, query[:200], response.status_code)
+
+    fuzz()
+    assert snapshot() == before

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from urllib.parse import urlsplit
 
 from flask import (
     Response,
@@ -21,7 +20,9 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
+from limits import parse_many
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -31,6 +32,7 @@ from providers import REGISTRY
 from services import admin as admin_service
 from services import attention, reports
 from services import products as product_service
+from services.redirects import local_path
 
 from . import bp
 from .forms import (
@@ -46,12 +48,17 @@ from .forms import (
 )
 
 PUBLIC_ENDPOINTS = {"admin.login"}
-FAILED_LOGIN_CODES = {401}
+SESSION_KEY = "admin_session"  # the server-side session's id, next to Flask-Login's user id
+LOGIN_SCOPE = "admin-login"
 
 
 @login_manager.user_loader
-def load_user(session_id: str):
-    return admin_service.load_admin(session_id)
+def load_user(user_id: str):
+    """The signed-in admin, only while the server-side session in the cookie is live."""
+    admin = admin_service.load_admin(user_id)
+    if admin is None or not admin_service.session_is_live(session.get(SESSION_KEY), admin):
+        return None
+    return admin
 
 
 @bp.before_request
@@ -75,29 +82,49 @@ def admin_context():
 
 
 def pretty_payload(event: PaymentEvent) -> str:
-    """A logged payload for reading: indented JSON, or the raw text as received."""
-    data = event.payload_data
-    if isinstance(data, (dict, list)):
-        return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
-    return event.payload
+    """A logged payload for reading: indented JSON, or the raw text as received. Any stored
+    payload renders (deep nesting, lone surrogates, invalid UTF-8 included)."""
+    text = printable(event.payload or "")
+    try:
+        data = json.loads(text)
+        if isinstance(data, (dict, list)):
+            return printable(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True))
+    except (ValueError, RecursionError):
+        pass
+    return text
+
+
+def printable(text: str) -> str:
+    """``text`` with anything that is not valid Unicode shown as an escape (``\\ud800``)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def safe_next(target: str | None) -> str:
     """``next`` only when it is a path on this site (never another host)."""
-    target = (target or "").strip()
-    parts = urlsplit(target)
-    if (not target.startswith("/") or target.startswith(("//", "/\\")) or parts.scheme
-            or parts.netloc or any(ch in target for ch in "\r\n\\")):
-        return url_for("admin.overview")
-    return target
+    return local_path(target) or url_for("admin.overview")
 
 
 # access
 
+def _login_limits() -> list:
+    return parse_many(current_app.config["ADMIN_LOGIN_RATE_LIMIT"])
+
+
+def count_sign_in_attempt() -> bool:
+    """Count this attempt in every window *before* the password is checked (an atomic
+    increment, so parallel attempts cannot all slip under the limit); False when over it."""
+    address = get_remote_address()
+    return all([limiter.limiter.hit(item, LOGIN_SCOPE, address) for item in _login_limits()])
+
+
+def give_back_sign_in_attempt() -> None:
+    """A successful sign-in does not use up the limit."""
+    address = get_remote_address()
+    for item in _login_limits():
+        limiter.limiter.hit(item, LOGIN_SCOPE, address, cost=-1)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["ADMIN_LOGIN_RATE_LIMIT"], methods=["POST"],
-               deduct_when=lambda response: response.status_code in FAILED_LOGIN_CODES,
-               error_message="Too many failed sign-ins from your address. Wait a few minutes and try again.")
 def login():
     """Sign in; wrong e-mail and wrong password get the same answer."""
     form = LoginForm()
@@ -105,20 +132,25 @@ def login():
         form.next.data = request.args.get("next", "")[:500]
     if not form.validate_on_submit():
         return render_template("admin/login.html", form=form), 200 if request.method == "GET" else 400
+    if not count_sign_in_attempt():
+        abort(429, "Too many failed sign-ins from your address. Wait a few minutes and try again.")
     admin = admin_service.authenticate(form.email.data, form.password.data)
     if admin is None:
         flash("Wrong e-mail or password.", "error")
         return render_template("admin/login.html", form=form), 401
+    give_back_sign_in_attempt()
     target = safe_next(form.next.data)
     session.clear()  # no session fixation: a fresh session for the signed-in merchant
     login_user(admin)
+    session[SESSION_KEY] = admin_service.open_session(admin)
     return redirect(target, 303)
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST, so that no link or image can do it)."""
+    """Sign out (a POST, so that no link or image can do it); the session ends on the server too."""
     if EmptyForm().validate_on_submit():
+        admin_service.revoke_session(session.get(SESSION_KEY))
         logout_user()
         session.clear()
         flash("You are signed out.", "info")
@@ -282,6 +314,12 @@ def _product_form() -> ProductForm:
     return form
 
 
+def _stock_seen(raw: str | None, current: int) -> int:
+    """The stock the form showed (a hidden field, so possibly tampered with), else ``current``."""
+    raw = raw or ""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 7 else current
+
+
 def _save_product(form: ProductForm, product: Product | None):
     """Validate and save; on a problem, the form again with the reason under its field."""
     if form.validate_on_submit():
@@ -289,7 +327,7 @@ def _save_product(form: ProductForm, product: Product | None):
             if product is None:
                 product = product_service.create_product(product_data(form), form.image.data)
             else:
-                seen = int(form.stock_seen.data) if (form.stock_seen.data or "").isdigit() else product.stock
+                seen = _stock_seen(form.stock_seen.data, product.stock)
                 product_service.update_product(product, product_data(form), seen, form.image.data)
             flash(f"{product.name} saved.", "success")
             return redirect(url_for("admin.edit_product", product_id=product.id), 303)

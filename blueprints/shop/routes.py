@@ -8,6 +8,7 @@ from flask_babel import refresh
 from services import cart as cart_service
 from services import catalog, phones
 from services.i18n import LANGUAGES, current_language, format_when
+from services.redirects import local_path
 
 from . import bp
 from .forms import (
@@ -19,6 +20,9 @@ from .forms import (
     market_name,
     product_id_of,
 )
+
+#: No catalogue has this many pages; a larger number would overflow the database's OFFSET.
+MAX_PAGE = 100_000
 
 
 @bp.app_context_processor
@@ -36,6 +40,8 @@ def index():
         category = catalog.category_by_slug(request.args["category"]) or abort(404)
     query = request.args.get("q", "")
     page = request.args.get("page", 1, type=int)
+    if page > MAX_PAGE:
+        abort(404)
     pagination = catalog.products(cart_service.current_currency(), category, query, max(page, 1))
     return render_template("shop/index.html", products=pagination.items, pagination=pagination,
                            category=category, query=query)
@@ -78,8 +84,7 @@ def language():
 
 def _back() -> str:
     """Where to send the customer back to: a local page only."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else url_for("shop.index")
+    return local_path(request.form.get("next")) or url_for("shop.index")
 
 
 @bp.get("/cart")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from app import create_app
 from extensions import db
@@ -17,7 +18,7 @@ def _admin_rules():
 
 
 def _sample_url(rule) -> str:
-    values = {arg: 1 if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "CMD-X"
+    values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "CMD-X"
               for arg in rule.arguments}
     return rule.build(values)[1]
 

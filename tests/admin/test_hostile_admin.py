@@ -1,0 +1,120 @@
+"""The dashboard under hostile input (issue 15): stored payloads of any shape render, `next`
+never leaves the site, money and image sizes are bounded with a form error, never a 500."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from models import PaymentEvent, Price, Product
+from services.products import PRICE_MAX_MINOR
+from tests.admin.conftest import make_orders, text_of
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\r\n/evil.example", "\t/\t/evil.example",
+                                    "/\n/evil.example", "/%09/evil.example\t", "/admin/\x00"])
+def test_next_with_control_characters_stays_on_the_site(browser, target):
+    response = browser.login(next=target)
+    assert response.status_code in (303, 400)
+    assert response.headers.get("Location", "/admin/") in ("/admin/", "/%09/evil.example")
+
+
+STORED_PAYLOADS = [
+    '{"status": "\\ud800", "note": "\\udfff x"}',  # lone surrogate escapes, as a gateway may send
+    "[" * 1000 + "]" * 1000,  # nested past Python's recursion limit
+    '{"a": ' * 600 + "1" + "}" * 600,  # deep, but parses
+    "not json at all \\ud800 \ufffd",
+    "",
+]
+
+
+def test_the_order_page_renders_any_stored_payload(admin, ctx):
+    """Payloads logged before the callback checks existed must not break the order page."""
+    order = make_orders(1)[0]
+    payment = order.payments[0]
+    for payload in STORED_PAYLOADS:
+        db.session.add(PaymentEvent(payment_id=payment.id, order_id=order.id, gateway="ligdicash",
+                                    kind="callback", payload=payload, note="rejected: test"))
+        db.session.add(PaymentEvent(gateway="ligdicash", kind="callback", payload=payload,
+                                    note="rejected: bad signature"))
+    db.session.commit()
+    page = admin.get(f"/admin/orders/{order.reference}")
+    assert page.status_code == 200
+    assert "\\ud800" in page.text
+    assert admin.get("/admin/attention").status_code == 200
+
+
+def _form(**fields) -> dict:
+    return {"name": "Sac en raphia", "slug": "", "description": "", "category_id": "", "stock": "3",
+            "stock_seen": "", "active": "y", "irembopay_product_code": "", "price_XOF": "1500", **fields}
+
+
+def _counts():
+    db.session.expire_all()
+    return (db.session.scalar(select(func.count()).select_from(Product)),
+            sorted(db.session.execute(select(Price.product_id, Price.currency, Price.amount)).all()))
+
+
+@pytest.mark.parametrize("field,value", [
+    ("price_XOF", str(PRICE_MAX_MINOR + 1)), ("price_XOF", "9" * 19), ("price_USD", "10000000000.01"),
+    ("price_XOF", "1e400"), ("price_NGN", "9223372036854775808"), ("stock", "2147483648"),
+    ("stock", "9" * 5000), ("price_XOF", "1\x00"),
+])
+def test_amounts_past_the_bounds_are_a_form_error(admin, field, value):
+    before = _counts()
+    response = admin.post("/admin/products/new", _form(**{field: value}), csrf_from="/admin/products/new")
+    assert response.status_code == 400, text_of(response)[:300]
+    assert _counts() == before
+
+
+def test_the_highest_price_is_named_in_the_error(admin):
+    response = admin.post("/admin/products/new", _form(price_XOF=str(PRICE_MAX_MINOR + 1)),
+                          csrf_from="/admin/products/new")
+    assert "at most 1,000,000,000,000 XOF" in text_of(response)
+
+
+def test_a_tampered_stock_seen_is_ignored(admin):
+    product = db.session.scalar(select(Product).where(Product.slug == "cafe-rwanda"))
+    stock = product.stock
+    for seen in ("9" * 5000, "²", "-5", "99999999999"):
+        data = _form(name=product.name, slug=product.slug, stock=str(stock), stock_seen=seen)
+        response = admin.post(f"/admin/products/{product.id}", data, csrf_from=f"/admin/products/{product.id}")
+        assert response.status_code == 303, text_of(response)[:300]
+        db.session.expire_all()
+        assert product.stock == stock
+
+
+def test_stock_cannot_be_pushed_past_its_bound_by_edits(admin):
+    """Edits move stock by a difference: a stale (or tampered) form must not add up past the bound."""
+    product = db.session.scalar(select(Product).where(Product.slug == "cafe-rwanda"))
+    stock = product.stock
+    data = _form(name=product.name, slug=product.slug, stock="1000000", stock_seen="0")
+    response = admin.post(f"/admin/products/{product.id}", data, csrf_from=f"/admin/products/{product.id}")
+    assert response.status_code == 400 and "at most 1,000,000" in text_of(response)
+    db.session.expire_all()
+    assert product.stock == stock
+
+
+def test_an_image_under_the_documented_limit_is_accepted(admin, app):
+    """1.5 MiB is under PRODUCT_IMAGE_MAX_BYTES (2 MiB): saved, not a 413 or a 500."""
+    assert app.config["PRODUCT_IMAGE_MAX_BYTES"] == 2 * 1024 * 1024
+    token = admin.csrf("/admin/products/new")
+    content = PNG + b"\x00" * (1536 * 1024)
+    response = admin.http.post(admin.base_url + "/admin/products/new", data={**_form(), "csrf_token": token},
+                               files={"image": ("big.png", content, "image/png")}, allow_redirects=False,
+                               timeout=30)
+    assert response.status_code == 303, text_of(response)[:300]
+
+
+@pytest.mark.parametrize("size_kb,status", [(2048 + 8, 400), (2048 + 200, 413)])
+def test_an_image_over_the_limit_gets_a_page_naming_it(admin, size_kb, status):
+    token = admin.csrf("/admin/products/new")
+    before = _counts()
+    response = admin.http.post(admin.base_url + "/admin/products/new", data={**_form(), "csrf_token": token},
+                               files={"image": ("big.png", PNG + b"\x00" * (size_kb * 1024), "image/png")},
+                               allow_redirects=False, timeout=30)
+    assert response.status_code == status
+    assert "2048 KB" in text_of(response)
+    assert _counts() == before
