@@ -53,8 +53,9 @@ class BoundedIntConverter(IntegerConverter):
     """``<int:…>`` that only matches database ids (32-bit): a larger number is a 404,
     not an out-of-range error from the database."""
 
-    def __init__(self, map, *args, max: int = 2**31 - 1, **kwargs) -> None:  # noqa: A002
-        super().__init__(map, *args, max=max, **kwargs)
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
@@ -196,7 +197,8 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge):
         # The page's forms would read the body again and raise again (a blank 500): it stays unread.
-        request.form = request.files = ImmutableMultiDict()
+        request.form = ImmutableMultiDict()
+        request.files = ImmutableMultiDict()
         if request.path.startswith("/admin/"):  # the dashboard is in English; say the limit that matters
             limit_kb = app.config["PRODUCT_IMAGE_MAX_BYTES"] // 1024
             return render_error(413, f"What you sent is too large: a product image may be at most {limit_kb} KB.")

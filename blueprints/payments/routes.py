@@ -54,8 +54,8 @@ def callback(gateway: str, reference: str | None = None):
     problem = unreadable(inbound)
     if problem:
         return _reject(gateway, inbound, problem)
-    status, body = handle_callback(gateway, inbound)
-    return jsonify(body), status
+    status, answer = handle_callback(gateway, inbound)
+    return jsonify(answer), status
 
 
 def _read_body(limit: int) -> bytes | None:
