@@ -31,7 +31,6 @@ from .base import (
     PaymentProvider,
     PaymentRef,
     ProviderError,
-    ProviderUnavailable,
     StatusReport,
     to_major,
 )
@@ -146,8 +145,6 @@ class IremboPay(PaymentProvider):
 
     def _data(self, response: requests.Response, doing: str) -> dict:
         """The ``data`` of a successful answer, or ProviderError naming IremboPay's error codes."""
-        if response.status_code == 429:
-            raise ProviderUnavailable("IremboPay is rate limiting us (HTTP 429)")
         try:
             answer = json.loads(response.content, parse_float=Decimal)
         except ValueError:

@@ -223,10 +223,7 @@ class Paycashless(PaymentProvider):
         started, delays = time.monotonic(), iter(RETRY_DELAYS)
         while True:
             try:
-                response = self._call("GET", path)
-                if response.status_code != 429:
-                    return response
-                error: ProviderError = refusal(429, None, "the status check")
+                return self._call("GET", path)  # 429 and 5xx raise ProviderUnavailable (base.py)
             except ProviderUnavailable as exc:
                 error = exc
             delay = next(delays, None)
@@ -249,8 +246,6 @@ def refusal(status: int, answer, action: str) -> ProviderError:
         return ProviderError(f"Paycashless reports a conflict for {action} ({code}): {message}")
     if status in (400, 422):
         return ProviderError(f"Paycashless rejected {action} ({code}): {message}")
-    if status == 429:
-        return ProviderUnavailable("Paycashless is rate limiting us (HTTP 429)")
     return ProviderError(f"Paycashless answered HTTP {status} to {action} ({code}): {message}")
 
 

@@ -32,7 +32,7 @@ from providers.base import (
     redact,
 )
 from providers import REGISTRY
-from services import mail
+from services import mail, pacing
 from services.gateways import get_provider
 from services.orders import new_reference
 
@@ -229,6 +229,9 @@ def apply_update(payment: Payment, report: StatusReport, *, kind: str, payload: 
     moves change nothing and are still logged.
     """
     new = report.status
+    if report.unknown_status is not None:  # issue 20: kept open, raw value recorded, merchant told
+        flag(payment, f"{payment.gateway} reported an unknown status "
+                      f"{report.unknown_status[:60]!r}: check the payment with the gateway")
     problem = _mismatch(payment, report)
     if problem and new == "succeeded":
         flag(payment, problem)
@@ -263,6 +266,11 @@ def _record_received(payment: Payment, report: StatusReport) -> str:
     if report.status == "succeeded":
         if payment.attention and payment.attention.startswith("partially paid"):
             payment.attention = None
+        if received < payment.amount:  # issue 20: paid within the gateway's tolerance (FCFPay)
+            short = payment.amount - received
+            flag(payment, f"paid short by {short} {payment.currency} (minor units) within the "
+                          f"gateway's tolerance: received {received} of {payment.amount}")
+            return f"paid short by {short} (within tolerance)"
         return ""
     if 0 < received < payment.amount:
         flag(payment, f"partially paid: {received} of {payment.amount} {payment.currency}")
@@ -305,11 +313,22 @@ def refresh_status(payment: Payment, *, force: bool = False, kind: str = "status
     unless forced) and apply its answer. None when nothing was asked or it failed."""
     if not force and not _due_for_check(payment):
         return None
-    payment.last_checked_at = utcnow()
-    db.session.commit()
+    # --- gateway pacing (issue 20): one conditional UPDATE decides who may ask; see services/pacing.py
+    interval = pacing.min_interval(payment.gateway)
+    if not force:
+        interval = max(interval, current_app.config["STATUS_RECHECK_SECONDS"])
+    if not pacing.claim_status_check(payment, interval):
+        if force:  # an explicit path (callback, return, reconciliation, dashboard) says why it did not ask
+            log_event(payment, payment.gateway, kind, payload,
+                      note=_join(note, f"not asked: checked less than {interval:g} s ago (gateway pacing)"))
+            db.session.commit()
+        return None
+    # --- end gateway pacing
     try:
         report = get_provider(payment.gateway).fetch_status(payment_ref(payment))
     except (ProviderError, KeyError) as exc:
+        if isinstance(exc, ProviderUnavailable):
+            pacing.rest(payment.gateway, exc.retry_after)  # issue 20: honour Retry-After
         log_event(payment, payment.gateway, kind, payload, note=_join(note, f"status check failed: {exc}"))
         db.session.commit()
         return None
@@ -390,6 +409,12 @@ def _handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
         db.session.commit()
         return 400, {"error": "gateway id mismatch"}
     note = _join(notice.note, f"callback claims {notice.claimed_status or 'nothing readable'}")
+    if not (notice.verified and notice.claimed_status) and not pacing.may_ask(payment):
+        # issue 20: inside the gateway's pacing window: logged, 200, no second call
+        log_event(payment, gateway, "callback", notice.payload,
+                  note=_join(note, "not asked: inside the gateway's pacing window; a later check will ask"))
+        db.session.commit()
+        return 200, {"ok": True, "status": payment.status}
     if notice.verified and notice.claimed_status:
         report = StatusReport(notice.claimed_status, notice.amount, notice.currency, notice.payload)
         apply_update(payment, report, kind="callback", payload=notice.payload, note=note)

@@ -17,6 +17,13 @@ DEFAULT_FAULTS: dict[str, Any] = {
     "callback_delay": 0,  # seconds before callbacks are sent (in a thread)
     "status": "",  # "", "http500", "timeout"
     "amount_delta": 0,  # added to the amount the status API reports
+    # LigdiCash: 1 = refuse a confirm less than 3 s after the previous one for the invoice (429)
+    "confirm_pacing": 0,
+    # LigdiCash: the status a declined payment reports: "" (notcompleted, as the docs' examples),
+    # "nocompleted" (the official SDKs' spelling) or any other word (an unknown status)
+    "failure_status": "",
+    # FCFPay: what the market rate takes off each deposit's fiat value, in basis points
+    "rate_slippage_bp": 25,
 }
 
 
@@ -37,6 +44,8 @@ class SimInvoice:
     page_path: str = ""
     created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     deliveries: list[str] = field(default_factory=list)
+    #: When the shop asked the status API about this invoice (``time.time()``), oldest first.
+    status_checks: list[float] = field(default_factory=list)
 
 
 class SimState:
