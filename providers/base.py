@@ -262,6 +262,8 @@ class PaymentProvider(abc.ABC):
     simulator_path: str = ""
     #: Whether the gateway sends the browser back to us after payment.
     returns_browser: bool = True
+    #: Whether the browser comes back to the callback URL itself (a GET there is a return landing).
+    browser_returns_to_callback: bool = False
     #: The least time between two status checks of one payment the gateway tolerates
     #: (services/pacing.py enforces it on every path that asks).
     min_check_seconds: float = 0

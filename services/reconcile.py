@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from extensions import db
 from models import Payment, utcnow
 from providers import REGISTRY
-from services import mail, orders
+from services import mail, orders, pacing
 from services.payments import refresh_status
 
 log = logging.getLogger(__name__)
@@ -29,13 +29,14 @@ class ReconcileReport:
     checked: int = 0
     paid: int = 0
     unreachable: int = 0
+    skipped: int = 0  # not asked: the gateway asked us to wait (Retry-After)
     expired_orders: int = 0
     emails_sent: int = 0
     by_gateway: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         return (f"checked {self.checked} payment(s) ({self.paid} now paid, {self.unreachable} "
-                f"gateway error(s)); expired {self.expired_orders} order(s) and released their stock; "
+                f"gateway error(s), {self.skipped} left for a gateway's Retry-After); expired {self.expired_orders} order(s) and released their stock; "
                 f"sent {self.emails_sent} e-mail(s)")
 
 
@@ -67,6 +68,9 @@ def recheck(now: datetime, report: ReconcileReport) -> None:
     pause = current_app.config["RECONCILE_GATEWAY_PAUSE_SECONDS"]
     last_call: dict[str, float] = {}
     for payment in payments_to_check(now):
+        if pacing.resting(payment.gateway):  # issue 20: the gateway's Retry-After has not passed
+            report.skipped += 1
+            continue
         wait = last_call.get(payment.gateway, 0) + pause - time.monotonic()
         if wait > 0:
             time.sleep(wait)
