@@ -230,8 +230,9 @@ def apply_update(payment: Payment, report: StatusReport, *, kind: str, payload: 
     """
     new = report.status
     if report.unknown_status is not None:  # issue 20: kept open, raw value recorded, merchant told
-        flag(payment, f"{payment.gateway} reported an unknown status "
-                      f"{report.unknown_status[:60]!r}: check the payment with the gateway")
+        unknown = f"{payment.gateway} reported an unknown status {report.unknown_status[:60]!r}"
+        flag(payment, f"{unknown}: check the payment with the gateway")
+        note = _join(note, f"{unknown}, kept open")
     problem = _mismatch(payment, report)
     if problem and new == "succeeded":
         flag(payment, problem)

@@ -126,20 +126,26 @@ def _store(body: dict) -> SimInvoice:
 @bp.get("/ligdicash/pay/v01/redirect/checkout-invoice/confirm")
 @bp.get("/ligdicash/pay/v01/redirect/checkout-invoice/confirm/")
 def ligdicash_confirm():
-    """``GET …/confirm?invoiceToken=`` (``token`` accepted too, as the docs disagree)."""
+    """``GET …/confirm?invoiceToken=`` (``token`` accepted too, as the docs disagree).
+
+    Every call that names an invoice is recorded in its ``status_checks`` (even one that
+    fails), so tests can see how often, and how far apart, the shop asked."""
     faults = STATE.faults_for(NAME)
+    token = request.args.get("invoiceToken") or request.args.get("token") or ""
+    invoice = STATE.get(token)
+    invoice = invoice if invoice is not None and invoice.gateway == NAME else None
+    too_soon = False
+    if invoice is not None:
+        now = time.time()
+        too_soon = bool(invoice.status_checks) and now - invoice.status_checks[-1] < MIN_CONFIRM_SECONDS
+        invoice.status_checks.append(now)
     failing = status_fault(NAME)
     if failing:
         return failing
     if not _authorised():
         return _fail("Code00", "confirmInvoice")
-    token = request.args.get("invoiceToken") or request.args.get("token") or ""
-    invoice = STATE.get(token)
-    if invoice is None or invoice.gateway != NAME:
+    if invoice is None:
         return _fail("Code02", "confirmInvoice")
-    now = time.time()
-    too_soon = bool(invoice.status_checks) and now - invoice.status_checks[-1] < MIN_CONFIRM_SECONDS
-    invoice.status_checks.append(now)
     if too_soon and faults["confirm_pacing"]:
         # "Do not go below 3 seconds between two confirm calls. Overly aggressive polling can
         # trigger rate limits": how LigdiCash refuses is undocumented; we answer 429 + Retry-After.

@@ -28,7 +28,7 @@ from flask import current_app, jsonify, redirect, render_template, request
 
 from . import SIM_CREDENTIALS, bp
 from .delivery import deliver
-from .state import STATE, SimInvoice
+from .state import RETRY_AFTER, STATE, SimInvoice
 
 NAME = "paycashless"
 PREFIX = "/_sim/paycashless"  # the simulated API host's root: signed paths start after it
@@ -305,7 +305,8 @@ def _status_fault(invoice: PaycashlessInvoice | None, fault: str):
             return None
         invoice.status_calls += 1
     if code == 429:
-        return _error(429, "invalid_request_error", "too_many_requests", "Too many requests")
+        body, status = _error(429, "invalid_request_error", "too_many_requests", "Too many requests")
+        return body, status, {"Retry-After": str(RETRY_AFTER)}
     return _error(code, "api_error", "internal_error", "Something went wrong on our end")
 
 

@@ -15,7 +15,7 @@ DEFAULT_FAULTS: dict[str, Any] = {
     "create": "",  # "", "http500", "timeout", "refuse", "malformed", "html"
     "callbacks": "both",  # "both", "json", "form", "none"
     "callback_delay": 0,  # seconds before callbacks are sent (in a thread)
-    "status": "",  # "", "http500", "timeout"
+    "status": "",  # "", "http500", "http429" (with Retry-After: RETRY_AFTER), "timeout"
     "amount_delta": 0,  # added to the amount the status API reports
     # LigdiCash: 1 = refuse a confirm less than 3 s after the previous one for the invoice (429)
     "confirm_pacing": 0,
@@ -90,12 +90,19 @@ class SimState:
 STATE = SimState()
 
 
-def status_fault(gateway: str) -> tuple[str, int] | None:
-    """Play the status-API faults the simulated gateways share: a plain 500 to send back, or
-    an answer slower than the shop waits (then None: answer normally, too late)."""
+#: The ``Retry-After`` the simulated gateways send with a 429, in seconds.
+RETRY_AFTER = 7
+
+
+def status_fault(gateway: str) -> tuple | None:
+    """Play the status-API faults the simulated gateways share: a plain 500 or a 429 with
+    ``Retry-After`` to send back, or an answer slower than the shop waits (then None:
+    answer normally, too late)."""
     fault = STATE.faults_for(gateway)["status"]
     if fault == "http500":
         return "Internal Server Error", 500
+    if fault == "http429":
+        return "Too Many Requests", 429, {"Retry-After": str(RETRY_AFTER)}
     if fault == "timeout":
         time.sleep(current_app.config["GATEWAY_TIMEOUT_SECONDS"] + 1)
     return None

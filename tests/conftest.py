@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from extensions import db
+from services import pacing
 from services.demo import seed_demo
 from simulator.state import STATE
 from tests.helpers import Shopper
@@ -60,6 +61,7 @@ def fresh_database(app):
         seed_demo()
         db.session.remove()
     STATE.reset()
+    pacing.forget_rests()  # a gateway's Retry-After is per test too
     yield
     app.config.clear()
     app.config.update(saved)
