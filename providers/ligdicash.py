@@ -29,8 +29,8 @@ CONFIRM_PARAM = "invoiceToken"
 
 #: LigdiCash ``status`` → ours, every spelling we have seen. Failed-or-cancelled is spelled
 #: ``notcompleted`` in the docs' examples (seed 000, developers.ligdicash.com) but
-#: ``nocompleted`` in the official SDKs' types (ligdicash-javascript ``src/transaction.ts``,
-#: ligdicash-dart ``lib/src/transaction.dart``): both mean failed. Read case-insensitively.
+#: ``nocompleted`` in the official SDKs' types (ligdicash-javascript ``src/types/responses.ts``,
+#: ligdicash-dart ``lib/src/responses.dart``): both mean failed. Read case-insensitively.
 #: Anything else is kept open and flagged (docs/gateways/ligdicash.md).
 STATUS_MAP = {
     "completed": "succeeded",

@@ -253,8 +253,12 @@ def status_report(invoice: dict) -> StatusReport:
     """An invoice object normalised; amounts are checked by the shop against ours."""
     raw_status = str(invoice.get("status"))
     status = STATUS_MAP.get(raw_status)
-    if status is None:
-        raise ProviderError(f"Paycashless gave unknown invoice status {raw_status!r}")
+    if status is None:  # kept open and flagged by the shop, never a 503 forever
+        due = invoice.get("amountDue")
+        currency = invoice.get("currency")
+        return StatusReport(status="pending", amount=due if is_int(due) else None,
+                            currency=currency if isinstance(currency, str) else None, raw=invoice,
+                            note=f"Paycashless invoice {raw_status[:60]}", unknown_status=raw_status[:60])
     due, paid = invoice.get("amountDue"), invoice.get("amountPaid")
     due = due if is_int(due) else None
     paid = paid if is_int(paid) else None

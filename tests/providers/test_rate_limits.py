@@ -97,3 +97,13 @@ def test_a_callback_during_a_429_is_answered_503_so_the_gateway_retries(shopper)
 
     response = requests.post(shopper.url(f"/payments/callback/payunit/{payment.reference}"), json={}, timeout=10)
     assert response.status_code == 503
+
+
+@pytest.mark.parametrize("raw", [{"status": "void", "amountDue": 100, "currency": "NGN"},
+                                 {"status": None}, {"status": ["paid"], "amountDue": "100"}])
+def test_paycashless_unknown_status_is_pending_and_named(raw):
+    """Issue 20, for every gateway: a status we cannot read keeps the payment open, named."""
+    from providers.paycashless import status_report
+
+    report = status_report(raw)
+    assert report.status == "pending" and report.unknown_status == str(raw["status"])[:60]
