@@ -21,6 +21,10 @@ from models import Payment, utcnow
 from providers import REGISTRY
 
 
+class Paced(Exception):
+    """Someone asked the gateway about this payment less than its minimum interval ago."""
+
+
 def min_interval(gateway: str) -> float:
     """The least seconds between two status checks of one payment at ``gateway``."""
     provider = REGISTRY.get(gateway)
@@ -41,13 +45,6 @@ def claim_status_check(payment: Payment, interval: float) -> bool:
         stmt.values(last_checked_at=now).execution_options(synchronize_session=False))
     db.session.commit()  # the claim is visible to every other process before we ask
     return result.rowcount == 1
-
-
-def may_ask(payment: Payment) -> bool:
-    """Whether a status check of ``payment`` would be allowed now (a read, not a claim)."""
-    last = payment.last_checked_at
-    interval = min_interval(payment.gateway)
-    return last is None or interval <= 0 or (utcnow() - last).total_seconds() >= interval
 
 
 # --- Retry-After -------------------------------------------------------------------------

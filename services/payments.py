@@ -309,9 +309,10 @@ def payment_ref(payment: Payment) -> PaymentRef:
 
 
 def refresh_status(payment: Payment, *, force: bool = False, kind: str = "status-check",
-                   payload: Any = None, note: str = "") -> StatusReport | None:
+                   payload: Any = None, note: str = "", raise_if_paced: bool = False) -> StatusReport | None:
     """Ask the gateway about an open payment (at most every STATUS_RECHECK_SECONDS
-    unless forced) and apply its answer. None when nothing was asked or it failed."""
+    unless forced) and apply its answer. None when nothing was asked or it failed;
+    ``raise_if_paced``: pacing.Paced when the gateway's pacing said not now."""
     if not force and not _due_for_check(payment):
         return None
     # --- gateway pacing (issue 20): one conditional UPDATE decides who may ask; see services/pacing.py
@@ -320,9 +321,11 @@ def refresh_status(payment: Payment, *, force: bool = False, kind: str = "status
         interval = max(interval, current_app.config["STATUS_RECHECK_SECONDS"])
     if not pacing.claim_status_check(payment, interval):
         if force:  # an explicit path (callback, return, reconciliation, dashboard) says why it did not ask
-            log_event(payment, payment.gateway, kind, payload,
-                      note=_join(note, f"not asked: checked less than {interval:g} s ago (gateway pacing)"))
+            log_event(payment, payment.gateway, kind, payload, note=_join(
+                note, f"not asked: inside the gateway's pacing window (checked less than {interval:g} s ago)"))
             db.session.commit()
+        if raise_if_paced:
+            raise pacing.Paced()
         return None
     # --- end gateway pacing
     try:
@@ -410,16 +413,15 @@ def _handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
         db.session.commit()
         return 400, {"error": "gateway id mismatch"}
     note = _join(notice.note, f"callback claims {notice.claimed_status or 'nothing readable'}")
-    if not (notice.verified and notice.claimed_status) and not pacing.may_ask(payment):
-        # issue 20: inside the gateway's pacing window: logged, 200, no second call
-        log_event(payment, gateway, "callback", notice.payload,
-                  note=_join(note, "not asked: inside the gateway's pacing window; a later check will ask"))
-        db.session.commit()
-        return 200, {"ok": True, "status": payment.status}
     if notice.verified and notice.claimed_status:
         report = StatusReport(notice.claimed_status, notice.amount, notice.currency, notice.payload)
         apply_update(payment, report, kind="callback", payload=notice.payload, note=note)
-    elif refresh_status(payment, force=True, kind="callback", payload=notice.payload, note=note) is None \
-            and payment.status in Payment.ACTIVE:
+        return 200, {"ok": True, "status": payment.status}
+    try:
+        report = refresh_status(payment, force=True, kind="callback", payload=notice.payload, note=note,
+                                raise_if_paced=True)
+    except pacing.Paced:  # issue 20: someone asked just now: logged, 200, the next path asks again
+        return 200, {"ok": True, "status": payment.status}
+    if report is None and payment.status in Payment.ACTIVE:
         return 503, {"error": "could not confirm with the gateway; retry later"}
     return 200, {"ok": True, "status": payment.status}
