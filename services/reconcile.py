@@ -36,7 +36,8 @@ class ReconcileReport:
 
     def summary(self) -> str:
         return (f"checked {self.checked} payment(s) ({self.paid} now paid, {self.unreachable} "
-                f"gateway error(s), {self.skipped} left for a gateway's Retry-After); expired {self.expired_orders} order(s) and released their stock; "
+                f"gateway error(s), {self.skipped} left for a gateway's Retry-After); "
+                f"expired {self.expired_orders} order(s) and released their stock; "
                 f"sent {self.emails_sent} e-mail(s)")
 
 
