@@ -142,8 +142,10 @@ class PayUnit(PaymentProvider):
                                 headers=self._headers())
         invoice = _data(answer, "read the invoice")
         total, paid = _amount(invoice.get("total_amount")), _amount(invoice.get("amount_paid"))
-        if total is None or paid is None:
-            raise ProviderError("PayUnit invoice without readable amounts")
+        if total is None or paid is None:  # kept open and flagged by the shop, never a 503 forever
+            odd = f"amounts {str(invoice.get('total_amount'))[:20]!r}/{str(invoice.get('amount_paid'))[:20]!r}"
+            return StatusReport(status="pending", amount=None, currency=None, raw=answer,
+                                note=f"PayUnit invoice with unreadable {odd}", unknown_status=odd)
         status = "succeeded" if total > 0 and paid >= total else "pending"
         currency = str(invoice.get("currency") or "")
         state = str(invoice.get("status") or "")

@@ -153,7 +153,10 @@ def ligdicash_confirm():
         response.status_code = 429
         response.headers["Retry-After"] = str(MIN_CONFIRM_SECONDS)
         return response
-    return jsonify(status_payload(invoice, faults["amount_delta"]))
+    answer = status_payload(invoice, faults["amount_delta"])
+    if faults["status"] == "odd":
+        answer.update(status=7, amount=f"{invoice.amount:,}", montant=None)
+    return jsonify(answer)
 
 
 def status_payload(invoice: SimInvoice, amount_delta: int = 0) -> dict:

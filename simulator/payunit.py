@@ -187,8 +187,10 @@ def payunit_invoice(uuid: str):
     invoice = STATE.get(uuid)
     if invoice is None or invoice.gateway != NAME:
         return _envelope(404, "Invoice not found")
-    return _envelope(200, "Invoice details", invoice_json(invoice, faults["amount_delta"]),
-                     status="SUCCESS")
+    details = invoice_json(invoice, faults["amount_delta"])
+    if faults["status"] == "odd":
+        details.update(status=7, total_amount=f"{invoice.amount:,} XAF", amount_paid=None)
+    return _envelope(200, "Invoice details", details, status="SUCCESS")
 
 
 @bp.route("/payunit/invoice/<uuid>", methods=["GET", "POST"])

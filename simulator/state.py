@@ -15,7 +15,9 @@ DEFAULT_FAULTS: dict[str, Any] = {
     "create": "",  # "", "http500", "timeout", "refuse", "malformed", "html"
     "callbacks": "both",  # "both", "json", "form", "none"
     "callback_delay": 0,  # seconds before callbacks are sent (in a thread)
-    "status": "",  # "", "http500", "http429" (with Retry-After: RETRY_AFTER), "timeout"
+    # "", "http500", "http429" (with Retry-After: RETRY_AFTER), "timeout", or "odd" (LigdiCash,
+    # PayUnit: a 200 whose status and amounts have types and values the docs never show)
+    "status": "",
     "amount_delta": 0,  # added to the amount the status API reports
     # LigdiCash: 1 = refuse a confirm less than 3 s after the previous one for the invoice (429)
     "confirm_pacing": 0,

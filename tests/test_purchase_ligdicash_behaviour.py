@@ -202,3 +202,15 @@ def test_simulator_accepts_devise_in_any_case(shopper, app, devise, accepted):
     body["commande"]["invoice"]["devise"] = devise
     answer = requests.post(url, json=body, headers=headers, timeout=10).json()
     assert (answer["response_code"] == "00") is accepted, answer
+
+
+def test_odd_types_from_confirm_keep_the_payment_open_and_flagged(shopper):
+    """Bad input from LigdiCash (status 7, amount "15,000", montant null): 200 to its callbacks,
+    the payment open, the merchant told; never a 500."""
+    STATE.set_faults("ligdicash", status="odd")
+    landing = shopper.on_gateway_page(shopper.buy(), "pay")
+    assert landing.status_code == 200 and "Waiting for your payment" in text_of(landing)
+    assert invoice().deliveries == ["json → 200", "form → 200"]
+    payment = only_order().payments[0]
+    db.session.expire_all()
+    assert payment.status == "pending" and "unknown status '7'" in payment.attention

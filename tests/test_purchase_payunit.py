@@ -241,3 +241,17 @@ def test_amount_mismatch_is_flagged(shopper):
     shopper.http.post(link, data={"action": "pay", "phone": "677000000"})
     payment = only_order().payments[0]
     assert payment.status == "pending" and "amount mismatch" in payment.attention
+
+
+def test_odd_types_from_the_invoice_api_keep_the_payment_open_and_flagged(shopper):
+    """Bad input from PayUnit (status 7, "30,000 XAF", null): never a 500, never a 503 forever."""
+    STATE.set_faults("payunit", status="odd")
+    link = pay_link(shopper, buy_in_xaf(shopper))
+    page = shopper.http.post(link, data={"action": "pay", "phone": "677000000"}, allow_redirects=False)
+    assert STATE.get(only_order().payments[0].gateway_ref).deliveries == ["json → 200"]
+    landing = shopper.get(page.headers["Location"])
+    assert landing.status_code == 200 and "Waiting for your payment" in text_of(landing)
+    payment = only_order().payments[0]
+    db.session.expire_all()
+    assert payment.status == "pending" and payment.order.status == "pending"
+    assert "unknown status \"amounts '15,000 XAF'/'None'\"" in payment.attention
