@@ -8,8 +8,9 @@ from __future__ import annotations
 import abc
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -31,7 +32,14 @@ class ProviderError(Exception):
 
 
 class ProviderUnavailable(ProviderError):
-    """The gateway could not be reached, timed out or failed (5xx)."""
+    """The gateway could not be reached, timed out, failed (5xx) or asked us to slow down (429).
+
+    ``retry_after`` is how many seconds the gateway asked us to wait (its ``Retry-After``), if it said.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class InvalidCallback(Exception):
@@ -172,6 +180,9 @@ class StatusReport:
     note: str = ""
     #: For gateways that take money in parts: what has arrived so far, minor units.
     amount_received: int | None = None
+    #: A status the gateway gave that we cannot read (the raw value): the payment stays
+    #: open (``status`` is "pending") and is flagged for the merchant.
+    unknown_status: str | None = None
 
 
 class GatewayHTTP:
@@ -193,8 +204,12 @@ class GatewayHTTP:
             raise ProviderUnavailable(f"{self.name} timed out") from None
         except requests.RequestException as exc:
             raise ProviderUnavailable(f"{self.name} unreachable ({type(exc).__name__})") from None
+        if response.status_code == 429:  # every gateway: "unavailable, try later", in this one place
+            wait = retry_after(response.headers.get("Retry-After"))
+            raise ProviderUnavailable(f"{self.name} is rate limiting us (HTTP 429)", retry_after=wait)
         if response.status_code >= 500:
-            raise ProviderUnavailable(f"{self.name} answered HTTP {response.status_code}")
+            raise ProviderUnavailable(f"{self.name} answered HTTP {response.status_code}",
+                                      retry_after=retry_after(response.headers.get("Retry-After")))
         return response
 
     def json(self, method: str, url: str, **kwargs: Any) -> Any:
@@ -206,6 +221,27 @@ class GatewayHTTP:
             raise ProviderError(
                 f"{self.name} answered HTTP {response.status_code} with no JSON"
             ) from None
+
+
+#: The longest Retry-After we honour: a gateway asking for more is asked again after this.
+MAX_RETRY_AFTER_SECONDS = 3600
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(min(int(text), MAX_RETRY_AFTER_SECONDS))
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    seconds = (moment - datetime.now(timezone.utc)).total_seconds()
+    return float(min(max(seconds, 0), MAX_RETRY_AFTER_SECONDS))
 
 
 class PaymentProvider(abc.ABC):
@@ -226,7 +262,10 @@ class PaymentProvider(abc.ABC):
     simulator_path: str = ""
     #: Whether the gateway sends the browser back to us after payment.
     returns_browser: bool = True
-    #: The least time between two status checks of one payment the gateway tolerates.
+    #: Whether the browser comes back to the callback URL itself (a GET there is a return landing).
+    browser_returns_to_callback: bool = False
+    #: The least time between two status checks of one payment the gateway tolerates
+    #: (services/pacing.py enforces it on every path that asks).
     min_check_seconds: float = 0
 
     def __init__(self, settings: dict[str, str], http: GatewayHTTP):

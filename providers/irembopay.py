@@ -31,7 +31,6 @@ from .base import (
     PaymentProvider,
     PaymentRef,
     ProviderError,
-    ProviderUnavailable,
     StatusReport,
     to_major,
 )
@@ -146,8 +145,6 @@ class IremboPay(PaymentProvider):
 
     def _data(self, response: requests.Response, doing: str) -> dict:
         """The ``data`` of a successful answer, or ProviderError naming IremboPay's error codes."""
-        if response.status_code == 429:
-            raise ProviderUnavailable("IremboPay is rate limiting us (HTTP 429)")
         try:
             answer = json.loads(response.content, parse_float=Decimal)
         except ValueError:
@@ -218,17 +215,16 @@ class IremboPay(PaymentProvider):
         data = self._data(self.http.request("GET", url, headers=self._headers()), "could not find the invoice")
         state = str(data.get("paymentStatus", ""))
         status = STATUS_MAP.get(state)
-        if status is None:
-            raise ProviderError(f"IremboPay gave unknown paymentStatus {state[:30]!r}")
         if status == "pending" and is_past(data.get("expiryAt")):
             status = "expired"
         currency = data.get("currency") if data.get("currency") in self.currencies else None
         return StatusReport(
-            status=status,
+            status=status or "pending",  # an unknown status keeps the payment open, flagged
             amount=minor_units(data.get("amount"), currency) if currency else None,
             currency=currency,
             raw=plain(data),
             note=f"IremboPay invoice {str(data.get('invoiceNumber', ''))[:20]} is {state}",
+            unknown_status=None if status else state[:60],
         )
 
 

@@ -27,8 +27,24 @@ CREATE_PATH = "redirect/checkout-invoice/create"
 CONFIRM_PATH = "redirect/checkout-invoice/confirm/"
 CONFIRM_PARAM = "invoiceToken"
 
-#: LigdiCash ``status`` → ours. ``notcompleted`` means "failed or cancelled".
-STATUS_MAP = {"completed": "succeeded", "pending": "pending", "notcompleted": "failed"}
+#: LigdiCash ``status`` → ours, every spelling we have seen. Failed-or-cancelled is spelled
+#: ``notcompleted`` in the docs' examples (seed 000, developers.ligdicash.com) but
+#: ``nocompleted`` in the official SDKs' types (ligdicash-javascript ``src/types/responses.ts``,
+#: ligdicash-dart ``lib/src/responses.dart``): both mean failed. Read case-insensitively.
+#: Anything else is kept open and flagged (docs/gateways/ligdicash.md).
+STATUS_MAP = {
+    "completed": "succeeded",
+    "pending": "pending",
+    "notcompleted": "failed",
+    "nocompleted": "failed",
+}
+
+
+def read_status(value) -> str | None:
+    """Our status for LigdiCash's ``status`` value, or None when we do not know it."""
+    if not isinstance(value, str):
+        return None
+    return STATUS_MAP.get(value.strip().lower())
 
 
 class LigdiCash(PaymentProvider):
@@ -39,8 +55,8 @@ class LigdiCash(PaymentProvider):
     credential_keys = ("api_key", "api_token")
     default_base_url = "https://app.ligdicash.com/pay/v01/"
     simulator_path = "ligdicash/pay/v01/"
-    # LigdiCash: "Do not go below 3 seconds between two confirm calls."
-    min_check_seconds = 3
+    # LigdiCash: "Do not go below 3 seconds between two confirm calls" (services/pacing.py).
+    min_check_seconds = 3.0
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -120,7 +136,7 @@ class LigdiCash(PaymentProvider):
             raise InvalidCallback("no transaction_id in custom_data")
         return CallbackNotice(
             reference=reference,
-            claimed_status=STATUS_MAP.get(str(payload.get("status", ""))),
+            claimed_status=read_status(payload.get("status")),
             verified=False,
             note="LigdiCash callbacks are unsigned: confirmed with the gateway",
             payload=payload,
@@ -139,15 +155,15 @@ class LigdiCash(PaymentProvider):
         if not isinstance(answer, dict) or answer.get("response_code") != "00":
             text = answer.get("response_text", "") if isinstance(answer, dict) else ""
             raise ProviderError(f"LigdiCash confirm failed: {text or 'no reason given'}")
-        status = STATUS_MAP.get(str(answer.get("status")))
-        if status is None:
-            raise ProviderError(f"LigdiCash confirm gave unknown status {answer.get('status')!r}")
-        amount = answer.get("amount", answer.get("montant"))
+        raw_status = answer.get("status")
+        status = read_status(raw_status)
         return StatusReport(
-            status=status,
-            amount=int(amount) if str(amount).isdigit() else None,
+            status=status or "pending",
+            amount=whole_amount(answer.get("amount", answer.get("montant"))),
             currency="XOF",
             raw=answer,
+            note="" if status else f"LigdiCash gave an unknown status {str(raw_status)[:60]!r}",
+            unknown_status=None if status else str(raw_status)[:60],
         )
 
 
@@ -167,3 +183,13 @@ def transaction_id(custom_data) -> str | None:
             if isinstance(entry, dict) and entry.get("keyof_customdata") == "transaction_id":
                 return str(entry.get("valueof_customdata") or "") or None
     return None
+
+
+def whole_amount(value) -> int | None:
+    """An XOF amount from ``confirm``: an integer, or a string of digits (payout style), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    text = str(value if value is not None else "").strip()
+    return int(text) if text.isdigit() else None

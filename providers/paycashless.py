@@ -223,10 +223,7 @@ class Paycashless(PaymentProvider):
         started, delays = time.monotonic(), iter(RETRY_DELAYS)
         while True:
             try:
-                response = self._call("GET", path)
-                if response.status_code != 429:
-                    return response
-                error: ProviderError = refusal(429, None, "the status check")
+                return self._call("GET", path)  # 429 and 5xx raise ProviderUnavailable (base.py)
             except ProviderUnavailable as exc:
                 error = exc
             delay = next(delays, None)
@@ -249,8 +246,6 @@ def refusal(status: int, answer, action: str) -> ProviderError:
         return ProviderError(f"Paycashless reports a conflict for {action} ({code}): {message}")
     if status in (400, 422):
         return ProviderError(f"Paycashless rejected {action} ({code}): {message}")
-    if status == 429:
-        return ProviderUnavailable("Paycashless is rate limiting us (HTTP 429)")
     return ProviderError(f"Paycashless answered HTTP {status} to {action} ({code}): {message}")
 
 
@@ -258,8 +253,12 @@ def status_report(invoice: dict) -> StatusReport:
     """An invoice object normalised; amounts are checked by the shop against ours."""
     raw_status = str(invoice.get("status"))
     status = STATUS_MAP.get(raw_status)
-    if status is None:
-        raise ProviderError(f"Paycashless gave unknown invoice status {raw_status!r}")
+    if status is None:  # kept open and flagged by the shop, never a 503 forever
+        due = invoice.get("amountDue")
+        currency = invoice.get("currency")
+        return StatusReport(status="pending", amount=due if is_int(due) else None,
+                            currency=currency if isinstance(currency, str) else None, raw=invoice,
+                            note=f"Paycashless invoice {raw_status[:60]}", unknown_status=raw_status[:60])
     due, paid = invoice.get("amountDue"), invoice.get("amountPaid")
     due = due if is_int(due) else None
     paid = paid if is_int(paid) else None

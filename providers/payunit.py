@@ -4,8 +4,10 @@ Create: ``POST /api/gateway/invoice/create`` (seed 003). The invoice has no
 merchant-reference field, so our payment reference travels in the
 ``callback_url`` path. Callbacks are unsigned and their payload is not
 documented: whatever arrives is a hint, and the outcome comes from the invoice
-status API with the ``uuid`` stored at creation. PayUnit documents no browser
-return from an invoice, so the customer is sent to their order page first.
+status API with the ``uuid`` stored at creation. The ``callback_url`` is also
+where PayUnit sends the customer's browser after paying (seed 003: "The URL
+where the customer will be redirected after the payment"): the shop answers a
+GET there as a return landing and a POST as a server notification.
 """
 from __future__ import annotations
 
@@ -35,6 +37,10 @@ STATUS_PATH = "invoice/get/{uuid}"
 PAGE_HOSTS = frozenset({"d1im41dw2xzw4q.cloudfront.net", "pu.payunit.net", "gateway.payunit.net"})
 # Only UNPAID is documented; paid is judged on the amounts, never on the status text.
 UNPAID = "UNPAID"
+#: Hosts of a local simulator: the only place a plain-http callback URL may be sent.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+#: The seed's ``mode`` header: "Live or test". We send it lower case, whatever the setting's case.
+MODES = ("test", "live")
 
 
 class PayUnit(PaymentProvider):
@@ -46,17 +52,26 @@ class PayUnit(PaymentProvider):
     option_defaults = {"mode": "test"}
     default_base_url = "https://gateway.payunit.net/"
     simulator_path = "payunit/"
-    returns_browser = False
+    # The browser comes back, to callback_url (seed 003): a GET there is a return landing.
+    returns_browser = True
+    browser_returns_to_callback = True
 
     def _headers(self) -> dict[str, str]:
         pair = f"{self.settings['api_user']}:{self.settings['api_password']}".encode()
         return {
             "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
             "x-api-key": self.settings["api_key"],
-            "mode": self.settings.get("mode") or "test",
+            "mode": self.mode(),
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
+
+    def mode(self) -> str:
+        """``test`` or ``live`` from PAYUNIT_MODE, read without regard to case."""
+        mode = (self.settings.get("mode") or "test").strip().lower()
+        if mode not in MODES:
+            raise ProviderError(f"PAYUNIT_MODE must be test or live, not {mode[:10]!r}")
+        return mode
 
     def create_body(self, request: CheckoutRequest) -> dict:
         """The seed's NORMAL invoice for one payment attempt, amounts in whole francs."""
@@ -81,8 +96,11 @@ class PayUnit(PaymentProvider):
         """Create the invoice; store its uuid (status API) and ref (what PayUnit shows)."""
         if request.currency not in self.currencies:
             raise ProviderError(f"PayUnit takes XAF only, not {request.currency}")
-        if self.settings.get("mode") == "live" and not request.callback_url.startswith("https://"):
-            raise ProviderError("PayUnit live mode refuses a callback URL that is not HTTPS")
+        # Seed 003: "All URLs must utilize HTTPS protocol { callback_url, logo }", in every mode;
+        # only the built-in simulator (development, tests) is exempt.
+        if not request.callback_url.startswith("https://") and not self._towards_local_simulator():
+            raise ProviderError("PayUnit refuses a callback URL that is not HTTPS: set PUBLIC_BASE_URL "
+                                "to the shop's https:// address")
         body = self.create_body(request)
         answer = self.http.json("POST", self.url(CREATE_PATH), json=body, headers=self._headers())
         data = _data(answer, "create the invoice")
@@ -92,6 +110,11 @@ class PayUnit(PaymentProvider):
             raise ProviderError("PayUnit answered without an invoice uuid or a usable payment link")
         return HostedPayment(gateway_ref=uuid, redirect_url=link, raw=answer, sent=body,
                              gateway_ref2=str(invoice.get("ref") or ""))
+
+    def _towards_local_simulator(self) -> bool:
+        """The built-in simulator, or a base URL on this machine (development and tests)."""
+        host = urlsplit(self.settings["base_url"]).hostname or ""
+        return bool(self.settings.get("simulated")) or host in LOOPBACK
 
     def _is_payment_page(self, link: str) -> bool:
         page, base = urlsplit(link), urlsplit(self.settings["base_url"])
@@ -119,8 +142,10 @@ class PayUnit(PaymentProvider):
                                 headers=self._headers())
         invoice = _data(answer, "read the invoice")
         total, paid = _amount(invoice.get("total_amount")), _amount(invoice.get("amount_paid"))
-        if total is None or paid is None:
-            raise ProviderError("PayUnit invoice without readable amounts")
+        if total is None or paid is None:  # kept open and flagged by the shop, never a 503 forever
+            odd = f"amounts {str(invoice.get('total_amount'))[:20]!r}/{str(invoice.get('amount_paid'))[:20]!r}"
+            return StatusReport(status="pending", amount=None, currency=None, raw=answer,
+                                note=f"PayUnit invoice with unreadable {odd}", unknown_status=odd)
         status = "succeeded" if total > 0 and paid >= total else "pending"
         currency = str(invoice.get("currency") or "")
         state = str(invoice.get("status") or "")

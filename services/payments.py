@@ -34,7 +34,7 @@ from providers.base import (
     redact,
 )
 from providers import REGISTRY
-from services import states
+from services import pacing, states
 from services.gateways import get_provider
 from services.references import new_reference
 from services.states import AttentionKind, PaymentStatus, Rejection
@@ -244,6 +244,11 @@ def apply_update(payment: Payment, report: StatusReport, *, kind: str, payload: 
     moves change nothing and are still logged.
     """
     new = PaymentStatus(report.status)
+    if report.unknown_status is not None:  # kept open, raw value recorded, merchant told
+        raw = report.unknown_status[:60]
+        states.flag(payment, AttentionKind.UNKNOWN_STATUS, f"{payment.gateway} reported {raw!r}: "
+                    "check the payment with the gateway")
+        note = _join(note, f"{payment.gateway} reported an unknown status {raw!r}, kept open")
     problem = _mismatch(payment, report)
     if problem:
         flag_kind, detail = problem
@@ -281,6 +286,10 @@ def _record_received(payment: Payment, report: StatusReport) -> str:
         return "overpaid"
     if report.status == PaymentStatus.SUCCEEDED:
         states.clear_flag(payment, AttentionKind.PARTIAL)
+        if received < payment.amount:  # paid within the gateway's tolerance (FCFPay)
+            states.flag(payment, AttentionKind.SHORTFALL, "within the gateway's tolerance",
+                        amount=received, expected=payment.amount)
+            return f"paid short by {payment.amount - received} (within tolerance)"
         return ""
     if 0 < received < payment.amount:
         states.flag(payment, AttentionKind.PARTIAL, amount=received, expected=payment.amount)
@@ -298,16 +307,30 @@ def payment_ref(payment: Payment) -> PaymentRef:
 
 
 def refresh_status(payment: Payment, *, force: bool = False, kind: str = "status-check",
-                   payload: Any = None, note: str = "") -> StatusReport | None:
+                   payload: Any = None, note: str = "", raise_if_paced: bool = False) -> StatusReport | None:
     """Ask the gateway about an open payment (at most every STATUS_RECHECK_SECONDS
-    unless forced) and apply its answer. None when nothing was asked or it failed."""
+    unless forced) and apply its answer. None when nothing was asked or it failed;
+    ``raise_if_paced``: pacing.Paced when the gateway's pacing said not now."""
     if not force and not _due_for_check(payment):
         return None
-    payment.last_checked_at = utcnow()
-    db.session.commit()
+    # --- gateway pacing (issue 20): one conditional UPDATE decides who may ask; see services/pacing.py
+    interval = pacing.min_interval(payment.gateway)
+    if not force:
+        interval = max(interval, current_app.config["STATUS_RECHECK_SECONDS"])
+    if not pacing.claim_status_check(payment, interval):
+        if force:  # an explicit path (callback, return, reconciliation, dashboard) says why it did not ask
+            log_event(payment, payment.gateway, kind, payload, note=_join(
+                note, f"not asked: inside the gateway's pacing window (checked less than {interval:g} s ago)"))
+            db.session.commit()
+        if raise_if_paced:
+            raise pacing.Paced()
+        return None
+    # --- end gateway pacing
     try:
         report = get_provider(payment.gateway).fetch_status(payment_ref(payment))
     except (ProviderError, KeyError) as exc:
+        if isinstance(exc, ProviderUnavailable):
+            pacing.rest(payment.gateway, exc.retry_after)  # issue 20: honour Retry-After
         log_event(payment, payment.gateway, kind, payload, note=_join(note, f"status check failed: {exc}"))
         db.session.commit()
         return None
@@ -395,8 +418,13 @@ def _handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
     if notice.verified and notice.claimed_status:
         report = StatusReport(notice.claimed_status, notice.amount, notice.currency, notice.payload)
         apply_update(payment, report, kind="callback", payload=notice.payload, note=note)
-    elif refresh_status(payment, force=True, kind="callback", payload=notice.payload, note=note) is None \
-            and payment.status in Payment.ACTIVE:
+        return 200, {"ok": True, "status": payment.status}
+    try:
+        report = refresh_status(payment, force=True, kind="callback", payload=notice.payload, note=note,
+                                raise_if_paced=True)
+    except pacing.Paced:  # issue 20: someone asked just now: logged, 200, the next path asks again
+        return 200, {"ok": True, "status": payment.status}
+    if report is None and payment.status in Payment.ACTIVE:
         return 503, {"error": "could not confirm with the gateway; retry later"}
     return 200, {"ok": True, "status": payment.status}
 

@@ -22,7 +22,7 @@ from sqlalchemy import or_, select
 from extensions import db
 from models import Order, Payment, utcnow
 from providers import REGISTRY
-from services import mail, orders
+from services import mail, orders, pacing
 from services.payments import end_stale_attempts, refresh_status
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ class ReconcileReport:
     checked: int = 0
     paid: int = 0
     unreachable: int = 0
+    skipped: int = 0  # not asked: the gateway asked us to wait (Retry-After)
     expired_orders: int = 0
     stale_ended: int = 0
     errors: int = 0
@@ -41,9 +42,10 @@ class ReconcileReport:
 
     def summary(self) -> str:
         return (f"checked {self.checked} payment(s) ({self.paid} now paid, {self.unreachable} "
-                f"gateway error(s)); ended {self.stale_ended} attempt(s) never opened; expired "
-                f"{self.expired_orders} order(s) and released their stock; sent {self.emails_sent} "
-                f"e-mail(s); {self.errors} unexpected error(s)")
+                f"gateway error(s), {self.skipped} left for a gateway's Retry-After); ended "
+                f"{self.stale_ended} attempt(s) never opened; expired {self.expired_orders} order(s) "
+                f"and released their stock; sent {self.emails_sent} e-mail(s); {self.errors} "
+                f"unexpected error(s)")
 
 
 def _min_interval(gateway: str) -> float:
@@ -84,6 +86,9 @@ def recheck(now: datetime, report: ReconcileReport) -> None:
     pause = current_app.config["RECONCILE_GATEWAY_PAUSE_SECONDS"]
     last_call: dict[str, float] = {}
     for payment in payments_to_check(now):
+        if pacing.resting(payment.gateway):  # issue 20: the gateway's Retry-After has not passed
+            report.skipped += 1
+            continue
         wait = last_call.get(payment.gateway, 0) + pause - time.monotonic()
         if wait > 0:
             time.sleep(wait)

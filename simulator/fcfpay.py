@@ -5,6 +5,12 @@ Wire formats follow ``docs/gateways/fcfpay.md``: a
 callback per transaction to the project's URL (``PUBLIC_BASE_URL`` +
 ``/payments/callback/fcfpay``) carrying only ``order_id``, and ``txs`` with crypto
 amounts as integer strings beside ``decimal`` and fiat amounts as decimal strings.
+
+Crypto is converted at a market rate: each deposit's fiat value comes out a little
+under what the customer meant to send (the ``rate_slippage_bp`` fault, 25 basis
+points by default), as FCFPay's does. The seed's ``create-invoice`` (seed 002) is
+served too, with its numeric ``amount`` (``30``); it has no ``order_id``, so its
+invoice is keyed by ``invoice_number`` (how FCFPay maps it is undocumented).
 """
 from __future__ import annotations
 
@@ -34,6 +40,8 @@ COINS = {
 EUR_IN_USD = Decimal("1.08")
 AMOUNT = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 REQUIRED = ("domain", "order_id", "amount", "currency_name", "redirect_url")
+#: create-invoice's required fields (seed 002's request-body table).
+INVOICE_REQUIRED = ("name", "amount", "description")
 
 
 @dataclass
@@ -85,6 +93,16 @@ def _is_date(value) -> bool:
     return isinstance(value, str) and len(value) == 10
 
 
+def amount_of(value) -> Decimal | None:
+    """The order amount: a decimal string (``"100.05"``) or a number (seed 002 sends ``30``)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    text = str(value) if not isinstance(value, float) else repr(value)
+    if not AMOUNT.match(text) or Decimal(text) <= 0:
+        return None
+    return Decimal(text)
+
+
 def validate_create(body) -> str | None:
     """FCFPay's message refusing ``body``, or None when it is acceptable."""
     if not isinstance(body, dict):
@@ -92,10 +110,9 @@ def validate_create(body) -> str | None:
     for name in REQUIRED:
         if body.get(name) is None or str(body[name]).strip() == "":
             return f"The {name.replace('_', ' ')} field is required."
-    if not isinstance(body["amount"], str) or not AMOUNT.match(body["amount"]) \
-            or Decimal(body["amount"]) <= 0:
-        return "The amount must be a decimal string, such as \"100.05\"."
-    if not all(isinstance(body[name], str) for name in REQUIRED):
+    if amount_of(body["amount"]) is None:
+        return "The amount must be a decimal, such as \"100.05\"."
+    if not all(isinstance(body[name], str) for name in REQUIRED if name != "amount"):
         return "The domain, order id, currency name and redirect url must be strings."
     if body["currency_name"] not in CURRENCIES:
         return "Currency not supported."
@@ -105,7 +122,21 @@ def validate_create(body) -> str | None:
         return "The order date does not match the format Y-m-d."
     if len(body["order_id"]) > 64:
         return "The order id may not be greater than 64 characters."
-    return validate_items(body.get("items"), Decimal(body["amount"]))
+    return validate_items(body.get("items"), amount_of(body["amount"]))
+
+
+def validate_invoice(body) -> str | None:
+    """FCFPay's message refusing a create-invoice ``body`` (seed 002), or None."""
+    if not isinstance(body, dict):
+        return "Invalid JSON body."
+    for name in INVOICE_REQUIRED:
+        if body.get(name) is None or str(body[name]).strip() == "":
+            return f"The {name} field is required."
+    if amount_of(body["amount"]) is None:
+        return "The amount must be a decimal, such as \"100.05\"."
+    if body.get("currency_name", "USD") not in CURRENCIES:
+        return "Currency not supported."
+    return validate_items(body.get("items"), amount_of(body["amount"]))
 
 
 def validate_items(items, amount: Decimal) -> str | None:
@@ -166,6 +197,27 @@ def fcfpay_create_order():
                      {"checkout_page_url": link, "payment_status": "waiting"})
 
 
+@bp.post(API + "create-invoice")
+def fcfpay_create_invoice():
+    """``POST /api/v2/create-invoice`` as seed 002 documents it: only a checkout URL comes back."""
+    if STATE.faults_for(NAME)["create"] == "http500":
+        return "Internal Server Error", 500
+    if not _authorised():
+        return _fail("Merchant Authentication problem!", 401)
+    body = request.get_json(silent=True)
+    problem = validate_invoice(body)
+    if problem:
+        return _fail(problem)
+    number = str(body.get("invoice_number") or "INV-" + secrets.token_hex(6))[:64]
+    if _find(number) is not None:
+        return _fail("The invoice number has already been taken.")
+    order = _store({**body, "order_id": number, "currency_name": body.get("currency_name", "USD"),
+                    "redirect_url": ""})
+    link = request.host_url.rstrip("/") + order.page_path
+    return _envelope(True, "Invoice successfully created. Waiting for the payment.",
+                     {"checkout_page_url": link, "payment_status": "waiting"})
+
+
 def _store(body: dict) -> FcfOrder:
     token = "JDJ5JDEw" + secrets.token_urlsafe(32)
     return STATE.add(FcfOrder(
@@ -173,7 +225,7 @@ def _store(body: dict) -> FcfOrder:
         token=token,
         page_path=f"/_sim/fcfpay/pay/{token}",
         reference=body["order_id"],
-        amount=_minor(body["amount"]),
+        amount=int(amount_of(body["amount"]).scaleb(2)),
         currency=body["currency_name"],
         request=body,
         status="waiting",
@@ -230,10 +282,17 @@ def order_payload(order: FcfOrder) -> dict:
 
 
 def new_transaction(order: FcfOrder, fiat: int, coin: str) -> dict:
-    """A confirmed deposit worth ``fiat`` minor units, paid in ``coin``."""
+    """A confirmed deposit of the crypto quoted for ``fiat`` minor units, paid in ``coin``.
+
+    By the time it is converted the market rate has moved: its fiat value is ``fiat`` less
+    the ``rate_slippage_bp`` fault (basis points), rounded down to the cent.
+    """
     decimals, usd_rate = COINS[coin]
     usd = Decimal(fiat).scaleb(-2) * (EUR_IN_USD if order.currency == "EUR" else 1)
     crypto = (usd / usd_rate).scaleb(decimals).to_integral_value(rounding=ROUND_DOWN)
+    slippage = Decimal(STATE.faults_for(NAME)["rate_slippage_bp"]).scaleb(-4)
+    fiat = int((Decimal(fiat) * (1 - slippage)).to_integral_value(rounding=ROUND_DOWN))
+    usd = (usd * (1 - slippage))
     return {
         "deposited": True,
         "txid": "0x" + secrets.token_hex(32),
@@ -283,7 +342,8 @@ def fcfpay_page(token: str):
     order.txs.append(new_transaction(order, fiat, coin))
     order.status = "paid" if order.remaining == 0 else "partially paid"
     _notify(order)
-    if order.remaining == 0:
+    # Sending the whole quoted amount ends the customer's visit, even if the rate moved.
+    if (order.remaining == 0 or request.form.get("action") == "pay") and order.return_url:
         return redirect(order.return_url, 303)
     return redirect(order.page_path, 303)
 

@@ -20,6 +20,8 @@ NAME = "ligdicash"
 WIKI = "https://client.ligdicash.com/wiki/"
 PHONE = re.compile(r"^\d{8,15}$")
 MIN_AMOUNT, MAX_AMOUNT = 9, 2_000_000
+#: "Do not go below 3 seconds between two confirm calls" (LigdiCash polling guidance).
+MIN_CONFIRM_SECONDS = 3
 
 
 def _answer(code: str, text: str, token: str = "", wiki: str = "createInvoice", **extra):
@@ -67,7 +69,8 @@ def validate_create(body) -> str | None:
         return "Code08"
     if not MIN_AMOUNT <= invoice["total_amount"] <= MAX_AMOUNT:
         return "Code02"
-    if invoice.get("devise") != "XOF" or not isinstance(invoice.get("description"), str):
+    # The seed says only "Toujours XOF"; the official SDKs send "xof": any case is accepted.
+    if str(invoice.get("devise") or "").upper() != "XOF" or not isinstance(invoice.get("description"), str):
         return "Code08"
     if not isinstance(invoice.get("customer"), str):
         return "Code08"
@@ -123,18 +126,37 @@ def _store(body: dict) -> SimInvoice:
 @bp.get("/ligdicash/pay/v01/redirect/checkout-invoice/confirm")
 @bp.get("/ligdicash/pay/v01/redirect/checkout-invoice/confirm/")
 def ligdicash_confirm():
-    """``GET …/confirm?invoiceToken=`` (``token`` accepted too, as the docs disagree)."""
+    """``GET …/confirm?invoiceToken=`` (``token`` accepted too, as the docs disagree).
+
+    Every call that names an invoice is recorded in its ``status_checks`` (even one that
+    fails), so tests can see how often, and how far apart, the shop asked."""
     faults = STATE.faults_for(NAME)
+    token = request.args.get("invoiceToken") or request.args.get("token") or ""
+    invoice = STATE.get(token)
+    invoice = invoice if invoice is not None and invoice.gateway == NAME else None
+    too_soon = False
+    if invoice is not None:
+        now = time.time()
+        too_soon = bool(invoice.status_checks) and now - invoice.status_checks[-1] < MIN_CONFIRM_SECONDS
+        invoice.status_checks.append(now)
     failing = status_fault(NAME)
     if failing:
         return failing
     if not _authorised():
         return _fail("Code00", "confirmInvoice")
-    token = request.args.get("invoiceToken") or request.args.get("token") or ""
-    invoice = STATE.get(token)
-    if invoice is None or invoice.gateway != NAME:
+    if invoice is None:
         return _fail("Code02", "confirmInvoice")
-    return jsonify(status_payload(invoice, faults["amount_delta"]))
+    if too_soon and faults["confirm_pacing"]:
+        # "Do not go below 3 seconds between two confirm calls. Overly aggressive polling can
+        # trigger rate limits": how LigdiCash refuses is undocumented; we answer 429 + Retry-After.
+        response = _fail("Code04", "confirmInvoice")
+        response.status_code = 429
+        response.headers["Retry-After"] = str(MIN_CONFIRM_SECONDS)
+        return response
+    answer = status_payload(invoice, faults["amount_delta"])
+    if faults["status"] == "odd":
+        answer.update(status=7, amount=f"{invoice.amount:,}", montant=None)
+    return jsonify(answer)
 
 
 def status_payload(invoice: SimInvoice, amount_delta: int = 0) -> dict:
@@ -207,7 +229,7 @@ def ligdicash_page(token: str):
             return render_template("simulator/ligdicash_pay.html", invoice=invoice, error=error), 400
         invoice.payer_phone, invoice.status = phone, "completed"
     elif action == "decline":
-        invoice.status = "notcompleted"
+        invoice.status = STATE.faults_for(NAME)["failure_status"] or "notcompleted"
     else:
         return render_template("simulator/ligdicash_pay.html", invoice=invoice,
                                error="Choisissez une action."), 400

@@ -6,8 +6,15 @@ minutes and a ``Request-Signature`` (HMAC-SHA512 of the lowercased path, the HMA
 the sorted compact body, and the timestamp); errors are ``{"error": {type, code, message}}``.
 Webhooks go to the invoice's ``callbackUrl``, signed, and are retried three times when
 not answered 2xx (``SIM_WEBHOOK_RETRY_SECONDS`` apart; Paycashless waits a minute).
+
+``taxRateIds`` (seed 004: "The tax rates to apply to the invoice") name tax rates set up
+in the merchant's Paycashless account: the simulator's account has those in ``TAX_RATES``.
+Known ids are applied to the invoice's amounts; an unknown id is refused (422, in
+Paycashless's error shape), never silently dropped.
 """
 from __future__ import annotations
+
+from typing import Any
 
 import hashlib
 import hmac
@@ -17,13 +24,13 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app, jsonify, redirect, render_template, request
 
 from . import SIM_CREDENTIALS, bp
 from .delivery import deliver
-from .state import STATE, SimInvoice
+from .state import RETRY_AFTER, STATE, SimInvoice
 
 NAME = "paycashless"
 PREFIX = "/_sim/paycashless"  # the simulated API host's root: signed paths start after it
@@ -34,6 +41,14 @@ WEBHOOK_RETRIES = 3
 OUTAGE_URL = "http://127.0.0.1:9/"
 STATUS_FAULT = re.compile(r"^http(\d{3})(?:x(\d+))?$")
 SYMBOLS = {"NGN": "₦", "USD": "$"}
+#: The simulated merchant account's tax rates. How Paycashless computes taxes is not
+#: documented; we follow the usual reading: an exclusive rate is added on top of the items,
+#: an inclusive one is already inside their prices (only reported).
+TAX_RATES: dict[str, dict[str, Any]] = {
+    "txr_vat": {"id": "txr_vat", "displayName": "VAT", "percentage": Decimal("7.5"), "inclusive": False},
+    "txr_vat_inclusive": {"id": "txr_vat_inclusive", "displayName": "VAT (included)",
+                          "percentage": Decimal("7.5"), "inclusive": True},
+}
 
 
 @dataclass
@@ -45,6 +60,9 @@ class PaycashlessInvoice(SimInvoice):
     due_date: datetime | None = None
     #: Status calls answered so far (for faults such as ``http503x2``).
     status_calls: int = 0
+    sub_total: int = 0
+    tax_exclusive: int = 0
+    tax_inclusive: int = 0
 
     @property
     def display_amount(self) -> str:
@@ -157,7 +175,28 @@ def validate_create(body) -> str | None:
             return f"{name} must be a URI"
     if "metadata" in body and not isinstance(body["metadata"], dict):
         return "metadata must be an object"
+    ids = body.get("taxRateIds", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        return "taxRateIds must be an array of strings"
     return None
+
+
+def unknown_tax_rate(body: dict) -> str | None:
+    """The first ``taxRateIds`` entry the account does not have, or None."""
+    return next((i for i in body.get("taxRateIds", []) if i not in TAX_RATES), None)
+
+
+def taxes(sub_total: int, ids: list[str]) -> tuple[int, int]:
+    """(exclusive tax added on top, inclusive tax already in the prices), minor units."""
+    exclusive = inclusive = Decimal(0)
+    for rate in (TAX_RATES[i] for i in ids):
+        pct = rate["percentage"]
+        if rate["inclusive"]:
+            inclusive += Decimal(sub_total) * pct / (100 + pct)
+        else:
+            exclusive += Decimal(sub_total) * pct / 100
+    whole = lambda d: int(d.to_integral_value(rounding=ROUND_HALF_UP))  # noqa: E731
+    return whole(exclusive), whole(inclusive)
 
 
 def _reference_taken(reference: str) -> bool:
@@ -182,6 +221,9 @@ def paycashless_create():
     problem = validate_create(body)
     if problem:
         return _error(422, "invalid_request_error", "validation_error", problem)
+    unknown = unknown_tax_rate(body)
+    if unknown:
+        return _error(422, "invalid_request_error", "tax_rate_not_found", f"Tax rate {unknown[:60]} not found")
     if _reference_taken(body["reference"]):
         return _error(409, "invalid_request_error", "duplicate_reference",
                       "An invoice with this reference already exists")
@@ -200,9 +242,12 @@ def _store(body: dict) -> PaycashlessInvoice:
     now = datetime.now(timezone.utc)
     with STATE.lock:
         number = f"{sum(1 for i in STATE.invoices.values() if i.gateway == NAME) + 1:04d}"
+    sub_total = sum(i["price"] * i["quantity"] for i in body["items"])
+    exclusive, inclusive = taxes(sub_total, body.get("taxRateIds", []))
     return STATE.add(PaycashlessInvoice(
-        gateway=NAME, token=token, reference=body["reference"],
-        amount=sum(i["price"] * i["quantity"] for i in body["items"]), currency=body["currency"],
+        gateway=NAME, token=token, reference=body["reference"], sub_total=sub_total,
+        tax_exclusive=exclusive, tax_inclusive=inclusive,
+        amount=sub_total + exclusive, currency=body["currency"],
         request=body, status="open" if body.get("autoFinalize") else "draft",
         callback_url=body.get("callbackUrl", ""), return_url=body.get("returnUrl", ""),
         page_path=f"{PREFIX}/invoicing/{token}", number=number,
@@ -228,8 +273,11 @@ def invoice_object(invoice: PaycashlessInvoice, amount_delta: int = 0) -> dict:
         "customer": {"email": customer.get("email"), "name": customer.get("name"),
                      "address": customer.get("address"), "phoneNumber": customer.get("phoneNumber")},
         "amountDue": due, "amountPaid": paid, "amountRemaining": max(0, due - paid),
-        "amountOverpaid": max(0, paid - due), "subTotal": due,
-        "totalInclusiveTaxAmount": 0, "totalExclusiveTaxAmount": 0, "taxRateIds": [], "taxRates": [],
+        "amountOverpaid": max(0, paid - due), "subTotal": invoice.sub_total or due,
+        "totalInclusiveTaxAmount": invoice.tax_inclusive, "totalExclusiveTaxAmount": invoice.tax_exclusive,
+        "taxRateIds": list(body.get("taxRateIds", [])),
+        "taxRates": [{**TAX_RATES[i], "percentage": float(TAX_RATES[i]["percentage"])}
+                     for i in body.get("taxRateIds", [])],
         "items": [{"id": f"ii_{invoice.token[4:12]}{n}", **item} for n, item in enumerate(body["items"])],
         "acceptPartialPayments": body.get("acceptPartialPayments", False), "maxInstallments": 1,
         "daysUntilDue": body.get("daysUntilDue"), "dueDate": _iso(invoice.due_date),
@@ -259,7 +307,8 @@ def _status_fault(invoice: PaycashlessInvoice | None, fault: str):
             return None
         invoice.status_calls += 1
     if code == 429:
-        return _error(429, "invalid_request_error", "too_many_requests", "Too many requests")
+        body, status = _error(429, "invalid_request_error", "too_many_requests", "Too many requests")
+        return body, status, {"Retry-After": str(RETRY_AFTER)}
     return _error(code, "api_error", "internal_error", "Something went wrong on our end")
 
 

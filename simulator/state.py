@@ -15,8 +15,17 @@ DEFAULT_FAULTS: dict[str, Any] = {
     "create": "",  # "", "http500", "timeout", "refuse", "malformed", "html"
     "callbacks": "both",  # "both", "json", "form", "none"
     "callback_delay": 0,  # seconds before callbacks are sent (in a thread)
-    "status": "",  # "", "http500", "timeout"
+    # "", "http500", "http429" (with Retry-After: RETRY_AFTER), "timeout", or "odd" (LigdiCash,
+    # PayUnit: a 200 whose status and amounts have types and values the docs never show)
+    "status": "",
     "amount_delta": 0,  # added to the amount the status API reports
+    # LigdiCash: 1 = refuse a confirm less than 3 s after the previous one for the invoice (429)
+    "confirm_pacing": 0,
+    # LigdiCash: the status a declined payment reports: "" (notcompleted, as the docs' examples),
+    # "nocompleted" (the official SDKs' spelling) or any other word (an unknown status)
+    "failure_status": "",
+    # FCFPay: what the market rate takes off each deposit's fiat value, in basis points
+    "rate_slippage_bp": 25,
 }
 
 
@@ -37,6 +46,8 @@ class SimInvoice:
     page_path: str = ""
     created_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     deliveries: list[str] = field(default_factory=list)
+    #: When the shop asked the status API about this invoice (``time.time()``), oldest first.
+    status_checks: list[float] = field(default_factory=list)
 
 
 Invoice = TypeVar("Invoice", bound=SimInvoice)  # add() gives back the gateway's own kind
@@ -84,12 +95,19 @@ class SimState:
 STATE = SimState()
 
 
-def status_fault(gateway: str) -> tuple[str, int] | None:
-    """Play the status-API faults the simulated gateways share: a plain 500 to send back, or
-    an answer slower than the shop waits (then None: answer normally, too late)."""
+#: The ``Retry-After`` the simulated gateways send with a 429, in seconds.
+RETRY_AFTER = 7
+
+
+def status_fault(gateway: str) -> tuple | None:
+    """Play the status-API faults the simulated gateways share: a plain 500 or a 429 with
+    ``Retry-After`` to send back, or an answer slower than the shop waits (then None:
+    answer normally, too late)."""
     fault = STATE.faults_for(gateway)["status"]
     if fault == "http500":
         return "Internal Server Error", 500
+    if fault == "http429":
+        return "Too Many Requests", 429, {"Retry-After": str(RETRY_AFTER)}
     if fault == "timeout":
         time.sleep(current_app.config["GATEWAY_TIMEOUT_SECONDS"] + 1)
     return None

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from extensions import db, limiter
+from services import pacing
 from services.demo import seed_demo
 from simulator.state import STATE
 from tests.helpers import Shopper
@@ -66,6 +67,7 @@ def fresh_database(app):
         db.session.remove()
         limiter.reset()  # rate-limit counters (sign-ins, rejected callbacks) are per test too
     STATE.reset()
+    pacing.forget_rests()  # a gateway's Retry-After is per test too
     yield
     app.config.clear()
     app.config.update(saved)

@@ -110,3 +110,17 @@ def transitions(payment: Payment, to: str) -> list[PaymentEvent]:
 def stock_of(slug: str) -> int:
     db.session.expire_all()
     return db.session.scalar(select(Product.stock).where(Product.slug == slug))
+
+
+def let_pacing_pass() -> None:
+    """Move every payment's last status check an hour back, as if the gateways' pacing
+    window (LigdiCash: 3 s between two confirm calls, services/pacing.py) had passed."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    db.session.expire_all()
+    for payment in db.session.scalars(select(Payment).where(Payment.last_checked_at.is_not(None))):
+        db.session.execute(update(Payment).where(Payment.id == payment.id).values(
+            last_checked_at=payment.last_checked_at - timedelta(hours=1), updated_at=payment.updated_at))
+    db.session.commit()

@@ -1,6 +1,7 @@
 """End to end through the simulated FCFPay (crypto priced in USD), over real HTTP (issue 6)."""
 from __future__ import annotations
 
+import pytest
 import requests
 
 from extensions import db
@@ -26,6 +27,13 @@ def deposit(shopper, redirect: requests.Response, amount: str | None = None,
     data = {"action": "pay", "coin": coin} if amount is None else \
         {"action": "deposit", "amount": amount, "coin": coin}
     return shopper.http.post(redirect.headers["Location"], data=data, timeout=15)
+
+
+@pytest.fixture(autouse=True)
+def exact_rate():
+    """These journeys check the deposit arithmetic: the market rate does not move (the
+    simulator's slippage and the tolerance have their own tests in test_purchase_fcfpay_rate.py)."""
+    STATE.set_faults("fcfpay", rate_slippage_bp=0)
 
 
 def fresh(payment):
@@ -202,6 +210,7 @@ def test_lost_callback_is_caught_by_the_order_page(shopper):
 def test_tolerance_setting_pays_a_deposit_slightly_short(shopper, app):
     """FCFPAY_TOLERANCE_MINOR: crypto conversions rarely land on the cent."""
     app.config["FCFPAY_TOLERANCE_MINOR"] = "50"
+    app.config["FCFPAY_TOLERANCE_PERCENT"] = "0"
     deposit(shopper, buy_in_usd(shopper), "24.60")
     order = only_order()
     assert order.status == "paid"

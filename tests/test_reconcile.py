@@ -7,7 +7,7 @@ from extensions import db
 from models import utcnow
 from services.reconcile import reconcile_once
 from simulator.state import STATE
-from tests.helpers import events, only_order, stock_of
+from tests.helpers import events, let_pacing_pass, only_order, stock_of
 
 
 def pay_without_callbacks(shopper, gateway_page):
@@ -64,6 +64,7 @@ def test_late_success_on_an_expired_order_is_recorded_and_flagged(shopper, app):
     order = only_order()
     assert order.status == "expired"
     pay_without_callbacks(shopper, redirect.headers["Location"])  # the customer pays anyway
+    let_pacing_pass()
     with app.app_context():
         report = reconcile_once(now=utcnow() + timedelta(minutes=40))
     assert report.paid == 1
@@ -85,6 +86,7 @@ def test_status_api_down_during_reconciliation_changes_nothing(shopper, app):
     assert order.status == "expired"
     assert "status check failed" in events(order.payments[0], "status-check")[-1].note
     STATE.set_faults("ligdicash", status="")
+    let_pacing_pass()
     with app.app_context():
         assert reconcile_once(now=utcnow() + timedelta(minutes=45)).paid == 1
     db.session.expire_all()

@@ -1,16 +1,20 @@
-"""``POST /payments/callback/<gateway>``: logged, verified, applied once."""
+"""``POST /payments/callback/<gateway>``: logged, verified, applied once.
+
+``GET`` on a per-payment callback URL is the customer's browser, for gateways that
+send it there after paying (PayUnit): a return landing.
+"""
 from __future__ import annotations
 
 import json
 
-from flask import current_app, jsonify, request
+from flask import abort, current_app, jsonify, redirect, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from extensions import db, limiter
 from providers import REGISTRY
 from providers.base import Inbound
 from services.gateways import enabled_gateways
-from services.payments import callback_headers, handle_callback, log_event
+from services.payments import callback_headers, find_payment, handle_callback, log_event, refresh_status
 from services.states import Rejection
 
 from . import bp
@@ -124,3 +128,18 @@ def _reject(gateway: str, inbound: Inbound, problem: str):
     db.session.commit()
     current_app.logger.warning("callback for %s rejected: %s", gateway, problem)
     return jsonify(error=f"malformed callback: {problem}"), 400
+
+
+@bp.get("/callback/<gateway>/<reference>")
+def callback_landing(gateway: str, reference: str):
+    """The browser sent back to the callback URL (PayUnit, seed 003): a hint, so we ask
+    the gateway, then show the order page. Other gateways' callback URLs take POST only."""
+    provider = REGISTRY.get(gateway)
+    if provider is None or not provider.browser_returns_to_callback or provider not in enabled_gateways():
+        return jsonify(error="method not allowed"), 405, {"Allow": "POST"}
+    payment = find_payment(reference[:40])
+    if payment is None or payment.gateway != gateway:
+        abort(404)
+    if payment.status in payment.ACTIVE:
+        refresh_status(payment, force=True, kind="return", note="customer came back (callback URL)")
+    return redirect(url_for("checkout.order", token=payment.order.token), 303)

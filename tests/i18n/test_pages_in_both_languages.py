@@ -84,13 +84,13 @@ def test_checkout_page_and_its_errors(any_language):
 
 def test_my_orders_and_order_page_while_paying_at_a_gateway_that_does_not_return(any_language):
     language, shopper = any_language
-    shopper.set_market("XAF")
-    shopper.add_to_cart("pagne-wax-6-yards")
-    shopper.checkout("payunit", phone="677 00 00 00")
+    shopper.set_market("RWF")  # IremboPay: no browser return (PayUnit now brings the customer back)
+    shopper.add_to_cart("cafe-rwanda")
+    shopper.checkout("irembopay")
     order = only_order()
-    words = {"fr": ["Commande", "Payer sur PayUnit", "Continuer sur PayUnit pour payer", "Payer autrement",
+    words = {"fr": ["Commande", "Payer sur IremboPay", "Continuer sur IremboPay pour payer", "Payer autrement",
                     "Tentatives de paiement", "en cours", "Articles", "Passée le"],
-             "en": ["Order", "Pay on PayUnit", "Continue to PayUnit to pay", "Pay another way",
+             "en": ["Order", "Pay on IremboPay", "Continue to IremboPay to pay", "Pay another way",
                     "Payment attempts", "pending", "Items", "Placed on"]}
     check(shopper.get(f"/orders/{order.token}"), language, *words[language])
     mine = {"fr": ["Mes commandes", order.reference, "en attente"], "en": ["My orders", order.reference, "pending"]}

@@ -117,3 +117,13 @@ def test_every_outbound_request_has_a_timeout():
             if "timeout" not in match.group(2):
                 offenders.append(f"{path.relative_to(ROOT)}: {match.group(0)[:60]}")
     assert not offenders
+
+
+def test_payunit_mode_is_sent_lower_case_whatever_the_setting(app, ctx):
+    """Seed 003's ``mode`` header is "Live or test": PAYUNIT_MODE=Live works, a typo is named."""
+    provider = get_provider("payunit")
+    provider.settings = {**provider.settings, "mode": " Live "}
+    assert provider._headers()["mode"] == "live"
+    provider.settings = {**provider.settings, "mode": "prod"}
+    with pytest.raises(ProviderError, match="PAYUNIT_MODE"):
+        provider._headers()

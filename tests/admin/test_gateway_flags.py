@@ -1,0 +1,27 @@
+"""What issue 20's gateway behaviour shows the merchant: an FCFPay shortfall paid within
+the tolerance, and a LigdiCash status nobody knows (real purchases through the simulator)."""
+from __future__ import annotations
+
+from simulator.state import STATE
+from tests.helpers import only_order
+
+from .conftest import text_of
+
+
+def test_fcfpay_shortfall_is_shown_on_the_order_and_in_needs_attention(admin, shopper):
+    shopper.set_market("USD")
+    redirect = shopper.buy("pagne-wax-6-yards", gateway="fcfpay")
+    shopper.http.post(redirect.headers["Location"], data={"action": "pay", "coin": "USDT"}, timeout=15)
+    order = only_order()
+    assert order.status == "paid"
+    page = text_of(admin.get(f"/admin/orders/{order.reference}"))
+    assert "Needs attention: paid short by 7 USD" in page
+    assert "paid short by 7 USD" in text_of(admin.get("/admin/attention"))
+
+
+def test_unknown_ligdicash_status_is_shown_to_the_merchant(admin, shopper):
+    STATE.set_faults("ligdicash", failure_status="annulee")
+    shopper.on_gateway_page(shopper.buy(), "decline")
+    order = only_order()
+    page = text_of(admin.get(f"/admin/orders/{order.reference}"))
+    assert "Needs attention: ligdicash reported an unknown status 'annulee'" in page
