@@ -274,6 +274,7 @@ def register_hooks(app: Flask) -> None:
     def refuse_nul_bytes():
         """No legitimate address, form or query carries NUL, and PostgreSQL text cannot hold it."""
         if "\x00" in request.path:
+            app.logger.info("refused a NUL byte in the path of %s %r", request.method, request.path[:200])
             abort(404)
         if request.path.startswith("/payments/"):
             return None  # callbacks read their raw bodies and answer for themselves

@@ -133,6 +133,7 @@ def login():
     if not form.validate_on_submit():
         return render_template("admin/login.html", form=form), 200 if request.method == "GET" else 400
     if not count_sign_in_attempt():
+        current_app.logger.warning("dashboard sign-in refused: rate limit reached for %s", get_remote_address())
         abort(429, "Too many failed sign-ins from your address. Wait a few minutes and try again.")
     admin = admin_service.authenticate(form.email.data, form.password.data)
     if admin is None:
