@@ -10,6 +10,7 @@ docs/payment-links.md.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -46,6 +47,8 @@ MAX_LINES = 20
 DEFAULT_EXPIRY_DAYS = 7
 MAX_EXPIRY_DAYS = 30
 LANGUAGES = ("fr", "en")
+#: An amount as a merchant types it: digits, then maybe a decimal part (no sign, no exponent).
+AMOUNT_TEXT = re.compile(r"[0-9]{1,15}(\.[0-9]{1,4})?")
 
 
 class LinkError(ValueError):
@@ -88,7 +91,7 @@ def parse_amount(text: str, currency: str) -> int:
     """``"12.50", "USD"`` → 1250, exactly (Decimal, never a float). Refuses more decimals than
     the currency has, zero or less, and more than MAX_AMOUNT minor units."""
     cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
-    if not cleaned or len(cleaned) > 20:
+    if not AMOUNT_TEXT.fullmatch(cleaned):
         raise LinkError(f"Write an amount in {currency}, such as 1500 or 12.50.", "amount")
     try:
         value = Decimal(cleaned)

@@ -128,6 +128,8 @@ def release_stock(order: Order) -> bool:
     if result.rowcount != 1:
         return False
     for line in order.lines:
+        if line.product_id is None:
+            continue  # a free line of a payment link: no stock behind it
         db.session.execute(
             update(Product)
             .where(Product.id == line.product_id)
