@@ -91,7 +91,7 @@ def test_a_link_is_one_order_with_its_stock_reserved(admin):
     parts = urlsplit(whatsapp)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "wa.me", "/22670123456")
     message = parse_qs(parts.query)["text"][0]
-    assert message.startswith("Bonjour Awa") and f"/p/{link.code}" in message and "5 500" in message
+    assert message.startswith("Bonjour Awa") and f"/p/{link.code}" in message and "5\u202f500" in message
     assert 'data-copy="#link-url"' in page.text and "js/copy.js" in page.text
     qr = admin.get(f"/admin/links/{link.code}/qr.svg")
     assert qr.status_code == 200 and qr.headers["Content-Type"].startswith("image/svg+xml")
