@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from extensions import db
-from models import Order, OrderLine, PaymentLink, Product, utcnow
+from models import Order, OrderLine, Payment, PaymentLink, Product, utcnow
 from providers.base import EXPONENTS
 from services import mail, states
 from services.orders import CheckoutError, Customer, expire_order, reserve_stock
@@ -230,7 +230,16 @@ def find(code: str) -> PaymentLink | None:
 
 
 def cancel_link(link: PaymentLink, *, actor: str) -> bool:
-    """Cancel an open link and its pending order (stock back on sale, attempts ended)."""
+    """Cancel an open link and its pending order (stock back on sale, attempts ended).
+    Open attempts are asked first, as for a cancel in the dashboard: a link that was in fact
+    paid is not cancelled. False when the link is no longer open."""
+    from services.payments import refresh_status
+
+    if link.status != LinkStatus.OPEN:
+        return False
+    for payment in [p for p in link.order.payments if p.status in Payment.ACTIVE and p.gateway_ref]:
+        refresh_status(payment, force=True, kind="status-check", note=f"before cancel by {actor}")
+    db.session.refresh(link)
     if not states.transition(link, LinkStatus.CANCELLED, actor=actor, why="cancelled by the merchant"):
         db.session.rollback()
         return False
