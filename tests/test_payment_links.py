@@ -281,3 +281,17 @@ def test_a_paid_link_cannot_be_cancelled(admin, shopper):
     free_lines = db.session.scalars(select(OrderLine).where(OrderLine.order_id == link.order_id)).all()
     assert [line.product_id for line in free_lines] == [None]
     assert db.session.scalar(select(Payment.amount).where(Payment.order_id == link.order_id)) == 15000
+
+
+def test_the_customer_cannot_change_what_is_paid(admin, shopper):
+    link = make_link(admin, free=[("Robe", "15000")])
+    wrong_gateway = pay_form(shopper, link.code, gateway="payunit")  # XAF only
+    assert wrong_gateway.status_code == 400 and not reload(link.order).payments
+    unknown = pay_form(shopper, link.code, gateway="nosuch")
+    assert unknown.status_code == 400
+    nul = pay_form(shopper, link.code, name="Awa\x00")
+    assert nul.status_code == 400
+    tampered = pay_form(shopper, link.code, amount="1", total="1", currency="USD")
+    assert tampered.status_code == 303
+    payment = reload(link.order).payments[0]
+    assert (payment.amount, payment.currency) == (15000, "XOF")
