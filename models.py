@@ -170,14 +170,15 @@ Index("ix_orders_email_lower", func.lower(Order.customer_email))
 class OrderLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    #: None for a free line of a payment link (a description and an amount, no product).
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
     name: Mapped[str] = mapped_column(String(200))
     unit_price: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     line_total: Mapped[int] = mapped_column(BigInteger)
 
     order: Mapped[Order] = relationship(back_populates="lines")
-    product: Mapped[Product] = relationship()
+    product: Mapped[Product | None] = relationship()
 
 
 class Payment(db.Model):
@@ -338,3 +339,31 @@ class AdminSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+LINK_STATUSES = ("open", "paid", "expired", "cancelled")
+LINK_STATUSES_SQL = _sql_list(LINK_STATUSES)
+
+
+class PaymentLink(db.Model):
+    """A payment link (``/p/<code>``): one order made by the merchant for a customer met in a
+    conversation. Its status follows its order (services.states owns both)."""
+
+    __tablename__ = "payment_link"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({LINK_STATUSES_SQL})", name="status_known"),
+        Index("ix_payment_link_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The unguessable part of ``/p/<code>``.
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    #: Shown to the customer on the link's page.
+    note: Mapped[str] = mapped_column(String(500), default="")
+    #: The delivery method chosen by the merchant (services.links.delivery_choices), if any.
+    delivery_method: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    order: Mapped[Order] = relationship()

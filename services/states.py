@@ -24,7 +24,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
-from models import Order, Payment, PaymentEvent, utcnow
+from models import Order, Payment, PaymentEvent, PaymentLink, utcnow
 from services import mail
 from services.stock import release_stock
 
@@ -280,3 +280,53 @@ EFFECTS.update({
     ("order", O.CANCELLED.value): [_release_stock, _end_open_attempts],
     ("order", O.EXPIRED.value): [_release_stock, _end_open_attempts],
 })
+
+
+# payment links (docs/payment-links.md): a link is one order, and follows it
+
+class LinkStatus(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+L = LinkStatus
+
+LINK_TRANSITIONS: dict[LinkStatus, frozenset[LinkStatus]] = {
+    L.OPEN: frozenset({L.PAID, L.EXPIRED, L.CANCELLED}),
+    L.PAID: frozenset(),
+    L.EXPIRED: frozenset(),
+    L.CANCELLED: frozenset(),
+}
+
+register_machine(LinkStatus, Machine("link", PaymentLink, "status", LINK_TRANSITIONS))
+
+
+def _link_of(order: Order) -> PaymentLink | None:
+    return db.session.scalar(db.select(PaymentLink).where(PaymentLink.order_id == order.id))
+
+
+def _follow_order(target: LinkStatus) -> Effect:
+    """The order behind a link moved: the link says the same."""
+    def effect(change: Change) -> None:
+        link = _link_of(change.obj)
+        if link is not None and transition(link, target, actor=change.actor,
+                                           why=f"its order {change.target.value}"):
+            change.notes.append(f"payment link {target.value}")
+    effect.__name__ = f"_link_{target.value}"
+    return effect
+
+
+def _cancel_link_order(change: Change) -> None:
+    """The merchant cancelled the link: its pending order is cancelled too (stock back,
+    attempts ended, by the order's own effects)."""
+    link: PaymentLink = change.obj
+    order = db.session.get(Order, link.order_id)
+    if transition(order, O.CANCELLED, actor=change.actor, why="its payment link was cancelled"):
+        change.notes.append("order cancelled")
+
+
+for _target in (L.PAID, L.EXPIRED, L.CANCELLED):
+    EFFECTS.setdefault(("order", _target.value), []).append(_follow_order(_target))
+EFFECTS.setdefault(("link", L.CANCELLED.value), []).append(_cancel_link_order)
