@@ -205,14 +205,14 @@ def _lines(request: LinkRequest) -> list[OrderLine]:
             raise LinkError(f"Quantities go from 1 to {MAX_QUANTITY}.", "lines")
         lines.append(OrderLine(product_id=product.id, product=product, name=product.name,
                                unit_price=price.amount, quantity=quantity, line_total=price.amount * quantity))
-    for item in request.free:
-        description = " ".join(item.description.split())[:200]
+    for free in request.free:
+        description = " ".join(free.description.split())[:200]
         if not description:
             raise LinkError("Each free line needs a description.", "lines")
-        if not 0 < item.amount <= MAX_AMOUNT or not 1 <= item.quantity <= MAX_QUANTITY:
+        if not 0 < free.amount <= MAX_AMOUNT or not 1 <= free.quantity <= MAX_QUANTITY:
             raise LinkError("That amount is too large for a payment link.", "lines")
-        lines.append(OrderLine(product_id=None, name=description, unit_price=item.amount,
-                               quantity=item.quantity, line_total=item.amount * item.quantity))
+        lines.append(OrderLine(product_id=None, name=description, unit_price=free.amount,
+                               quantity=free.quantity, line_total=free.amount * free.quantity))
     return lines
 
 

@@ -5,7 +5,6 @@ from email.utils import parseaddr
 
 from flask import Response, current_app, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
