@@ -33,7 +33,7 @@ ATTENTION_LABELS = {
     AttentionKind.AMOUNT_MISSING: "The gateway said paid without saying how much",
     AttentionKind.PARTIAL: "Partially paid: {amount} of {expected}",
     AttentionKind.OVERPAID: "Overpaid: {amount} received for {expected}",
-    AttentionKind.SHORTFALL: "Accepted a little under the total: {amount} of {expected}",
+    AttentionKind.SHORTFALL: "Paid short by {short}: {amount} of {expected}",
     AttentionKind.PAID_ON_CLOSED_ORDER: "Money received on a closed order",
     AttentionKind.UNKNOWN_STATUS: "The gateway sent a status we do not know",
     AttentionKind.OTHER: "Needs a look",
@@ -49,7 +49,9 @@ def describe(payment: Payment) -> str:
     def money(value: int | None) -> str:
         return format_money(value, payment.currency, "en") if value is not None else "an unknown amount"
 
-    text = label.format(amount=money(payment.attention_amount), expected=money(payment.attention_expected))
+    amount, expected = payment.attention_amount, payment.attention_expected
+    short = expected - amount if amount is not None and expected is not None else None
+    text = label.format(amount=money(amount), expected=money(expected), short=money(short))
     return f"{text} — {payment.attention}" if payment.attention else text
 
 

@@ -54,7 +54,7 @@ def test_unknown_status_keeps_the_payment_open_flags_it_and_answers_200(shopper)
     payment = only_order().payments[0]
     db.session.expire_all()
     assert payment.status == "pending" and payment.order.status == "pending"
-    assert "unknown status 'refunded'" in payment.attention
+    assert payment.attention_kind == "unknown_status" and "'refunded'" in payment.attention
     first = events(payment, "callback")[0]
     assert json.loads(first.payload)["status"] == "refunded"  # the raw value, kept
     assert "unknown status" in first.note
@@ -213,4 +213,5 @@ def test_odd_types_from_confirm_keep_the_payment_open_and_flagged(shopper):
     assert invoice().deliveries == ["json → 200", "form → 200"]
     payment = only_order().payments[0]
     db.session.expire_all()
-    assert payment.status == "pending" and "unknown status '7'" in payment.attention
+    assert payment.status == "pending" and payment.attention_kind == "unknown_status"
+    assert "reported '7'" in payment.attention

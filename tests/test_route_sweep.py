@@ -56,7 +56,7 @@ def _form_fields() -> list[str]:
 def _snapshot():
     db.session.expire_all()
     return (sorted((o.reference, o.status, o.total) for o in db.session.scalars(select(Order))),
-            sorted((p.reference, p.status, p.amount, p.attention) for p in db.session.scalars(select(Payment))),
+            sorted((p.reference, p.status, p.amount, p.attention_kind, p.attention) for p in db.session.scalars(select(Payment))),
             sorted((p.id, p.stock, p.active, p.name, p.slug) for p in db.session.scalars(select(Product))),
             sorted(db.session.execute(select(Price.product_id, Price.currency, Price.amount)).all()))
 
