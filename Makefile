@@ -40,7 +40,7 @@ messages: install
 	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords _l --keywords lazy_gettext \
 		--no-location --sort-output --output-file translations/messages.pot .
 	$(BIN)/pybabel update --input-file translations/messages.pot --output-dir translations \
-		--no-location --width 100
+		--width 100
 
 db: install translations
 	$(BIN)/flask db upgrade

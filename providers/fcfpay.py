@@ -46,6 +46,7 @@ class FCFPay(PaymentProvider):
     name = "fcfpay"
     display_name = "FCFPay"
     blurb = "Bitcoin, Ethereum, USDT and other crypto-currencies"
+    pays_with = ("crypto",)
     currencies = frozenset({"USD", "EUR"})
     credential_keys = ("api_key",)
     option_defaults = {"sandbox": "", "tolerance_minor": "0"}
