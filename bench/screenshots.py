@@ -10,6 +10,7 @@ whenever a page changes, and look at the pictures before committing them.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import shutil
@@ -24,6 +25,10 @@ SIZES = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
     "desktop": {"viewport": {"width": 1280, "height": 800}},
 }
+LOAD_ALL_IMAGES = """() => Promise.all([...document.images].map(img => {
+  img.loading = "eager";
+  return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
+}))"""
 ADMIN = ("merchant@example.bf", "screenshots only, not a secret")
 
 
@@ -46,6 +51,7 @@ def serve(port: int, database: Path):
     from services.demo import seed_demo
 
     app = create_app()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         seed_demo()
@@ -64,6 +70,7 @@ class Camera:
     def __call__(self, name: str) -> None:
         self.count += 1
         self.page.wait_for_load_state("load")
+        self.page.evaluate(LOAD_ALL_IMAGES)  # a full-page shot shows what is below the fold too
         path = self.out / f"{self.size}-{self.count:02d}-{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
 
