@@ -120,6 +120,11 @@ class Config:
     #: In development it defaults to the address served (``make run HOST=… PORT=…``).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or served_base_url()
     DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "XOF")
+    #: The checkout's trust block. Empty delivery/returns notes show the shop's standard
+    #: (translated) wording; an empty contact hides the contact line.
+    SHOP_DELIVERY_NOTE = os.environ.get("SHOP_DELIVERY_NOTE", "")
+    SHOP_RETURNS_NOTE = os.environ.get("SHOP_RETURNS_NOTE", "")
+    SHOP_CONTACT = os.environ.get("SHOP_CONTACT", "+226 25 30 00 00 · bonjour@comptoir.example")
     #: The shop's language when the customer chose none and the browser asks for neither (fr, en).
     DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "fr")
     ORDER_EXPIRY_MINUTES = env_int("ORDER_EXPIRY_MINUTES", 30)

@@ -252,6 +252,9 @@ class PaymentProvider(abc.ABC):
     currencies: frozenset[str]
     #: One line shown under the gateway's name at checkout.
     blurb: str = ""
+    #: What the customer can pay with, shown as badges at checkout: brand names, or
+    #: "cards", "bank transfer", "crypto" (translated by the templates).
+    pays_with: tuple[str, ...] = ()
     #: Settings read from ``<NAME>_<KEY>``; all required once any is set.
     credential_keys: tuple[str, ...] = ()
     #: Optional settings ``<NAME>_<KEY>`` and their defaults.

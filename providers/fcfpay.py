@@ -48,6 +48,7 @@ class FCFPay(PaymentProvider):
     name = "fcfpay"
     display_name = "FCFPay"
     blurb = "Bitcoin, Ethereum, USDT and other crypto-currencies"
+    pays_with = ("crypto",)
     currencies = frozenset({"USD", "EUR"})
     credential_keys = ("api_key",)
     #: Tolerances (docs/gateways/fcfpay.md): a conversion rarely lands on the cent; 0.5 %

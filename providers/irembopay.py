@@ -55,6 +55,7 @@ class IremboPay(PaymentProvider):
     name = "irembopay"
     display_name = "IremboPay"
     blurb = "MTN MoMo, Airtel Money, bank card"
+    pays_with = ("MTN MoMo", "Airtel Money", "cards")
     currencies = frozenset({"RWF", "EUR", "GBP", "USD"})
     credential_keys = ("secret_key", "default_product_code")
     option_defaults = {

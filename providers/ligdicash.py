@@ -51,6 +51,7 @@ class LigdiCash(PaymentProvider):
     name = "ligdicash"
     display_name = "LigdiCash"
     blurb = "Orange Money, Moov Money, Wave, bank card"
+    pays_with = ("Orange Money", "Moov Money", "Wave", "cards")
     currencies = frozenset({"XOF"})
     credential_keys = ("api_key", "api_token")
     default_base_url = "https://app.ligdicash.com/pay/v01/"

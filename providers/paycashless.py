@@ -91,6 +91,7 @@ class Paycashless(PaymentProvider):
     name = "paycashless"
     display_name = "Paycashless"
     blurb = "Bank transfer, card, USSD (Nigeria)"
+    pays_with = ("cards", "bank transfer")
     currencies = frozenset({"NGN", "USD"})
     credential_keys = ("api_key", "api_secret")
     #: The API host; request paths (``/v1/invoices``) are signed relative to it.

@@ -47,6 +47,7 @@ class PayUnit(PaymentProvider):
     name = "payunit"
     display_name = "PayUnit"
     blurb = "MTN Mobile Money, Orange Money (Cameroun)"
+    pays_with = ("MTN MoMo", "Orange Money")
     currencies = frozenset({"XAF"})
     credential_keys = ("api_user", "api_password", "api_key")
     option_defaults = {"mode": "test"}

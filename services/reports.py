@@ -150,8 +150,9 @@ class OrderFilter:
 
 
 def _search(q: str):
-    """Exact matches on what a merchant has in hand: order or payment reference,
-    e-mail (any case), phone (digits), or the gateway's own reference."""
+    """What a merchant has in hand: order or payment reference, e-mail (any case), the
+    gateway's own reference (exact), a phone number in any format (its last digits), or
+    part of the customer's name (any case)."""
     q = q.strip()[:120]
     upper = q.upper()
     references = {upper, upper if upper.startswith("CMD-") else f"CMD-{upper}"}
@@ -165,8 +166,11 @@ def _search(q: str):
         select(attempt.order_id).where(attempt.gateway_ref == q),
         select(attempt.order_id).where(attempt.gateway_ref2 == q),
     ]
-    if len(digits) >= 6:
-        lookups.append(select(Order.id).where(Order.customer_phone == f"+{digits}"))
+    if len(digits) >= 6:  # any format: "+226 70 12 34 56", "0022670123456", "70-12-34-56"
+        digits = digits[2:] if digits.startswith("00") else digits.lstrip("0")
+        lookups.append(select(Order.id).where(Order.customer_phone.endswith(digits, autoescape=True)))
+    if len(q) >= 2 and not digits:  # a customer's name, or part of it, in any case
+        lookups.append(select(Order.id).where(func.lower(Order.customer_name).contains(q.lower(), autoescape=True)))
     return Order.id.in_(union(*lookups))
 
 

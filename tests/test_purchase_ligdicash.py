@@ -179,10 +179,11 @@ def test_order_page_asks_the_gateway_when_the_callback_is_lost(shopper):
     assert events(order.payments[0], "status-check")
 
 
-def test_order_page_refreshes_itself_while_pending(shopper):
+def test_order_page_updates_itself_while_pending(shopper):
     shopper.buy()
     page = shopper.get(f"/orders/{only_order().token}")
-    assert '<meta http-equiv="refresh" content="5">' in page.text
+    assert 'src="/static/js/order-status.js"' in page.text  # polls status.json (tests/test_storefront.py)
+    assert '<noscript><meta http-equiv="refresh" content="60"></noscript>' in page.text
 
 
 def test_amount_mismatch_is_flagged_never_paid(shopper):

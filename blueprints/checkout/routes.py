@@ -1,9 +1,10 @@
 """Checkout, the order page, retry, and return/cancel landings."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from extensions import db
 from models import Order, Payment
 from services import cart as cart_service
 from services.checkout import checkout as run_checkout
@@ -37,10 +38,12 @@ def checkout():
     if not cart.lines:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("shop.cart"), 303)
-    form = CheckoutForm(data=None if request.method == "POST" else session.get("customer"), currency=cart.currency)
+    form = CheckoutForm(data=None if request.method == "POST" else _typed_before(), currency=cart.currency)
     form.gateway.choices = gateway_choices(enabled_gateways(cart.currency))
     if request.method == "GET":
         form.checkout_key.data = cart_service.checkout_key()
+        if len(form.gateway.choices) == 1 and not form.gateway.data:
+            form.gateway.data = form.gateway.choices[0].value  # the only method: preselected
     if not form.validate_on_submit():
         return render_template("checkout/checkout.html", form=form, cart=cart), 200 if request.method == "GET" else 400
     key = form.checkout_key.data
@@ -63,6 +66,11 @@ def checkout():
         cart_service.clear()
         return redirect(next_url(result.payment), 303)
     return redirect(url_for("checkout.order", token=result.order.token), 303)
+
+
+def _typed_before() -> dict | None:
+    """What the customer typed before switching language, else their last details."""
+    return session.pop("checkout_draft", None) or session.get("customer")
 
 
 def _already_placed():
@@ -102,6 +110,24 @@ def order(token: str):
         retry_form.gateway.data = item.payments[-1].gateway  # same method preselected
     return render_template("checkout/order.html", order=item, retry_form=retry_form,
                            abandon_form=EmptyForm())
+
+
+@bp.get("/orders/<token>/status.json")
+def order_status(token: str):
+    """The waiting page's poll: the order's status, after the same rate-bounded re-check."""
+    item = _order_or_404(token)
+    payment = item.active_payment
+    if item.status == "pending" and payment is not None:
+        try:
+            refresh_status(payment)
+        except Exception:  # the poll answers from the database whatever the gateway did
+            db.session.rollback()
+            current_app.logger.exception("status poll: re-check of %s failed", payment.reference)
+    last = item.payments[-1] if item.payments else None
+    response = jsonify(status=item.status, payment_status=last.status if last else None,
+                       changed_at=item.updated_at.isoformat() if item.updated_at else None)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/orders/<token>/abandon")

@@ -8,6 +8,7 @@ from flask_babel import refresh
 from services import cart as cart_service
 from services import catalog, phones
 from services.i18n import LANGUAGES, current_language, format_when
+from services.orders import find_by_token
 from services.redirects import local_path
 
 from . import bp
@@ -75,6 +76,7 @@ def language():
     form = LanguageForm()
     if form.validate_on_submit():
         session["language"] = form.language.data
+        _keep_checkout_draft()
         refresh()  # this request's flash is already in the new language
         flash(_("The shop is now in English."), "info")
     else:
@@ -82,9 +84,20 @@ def language():
     return redirect(_back(), 303)
 
 
+#: What the checkout form carries into the language switch (its buttons submit that form).
+DRAFT_FIELDS = {"name": 120, "email": 254, "phone": 40, "gateway": 40}
+
+
+def _keep_checkout_draft() -> None:
+    """Keep what the customer typed at checkout for the page in the new language."""
+    draft = {key: request.form.get(key, "")[:size] for key, size in DRAFT_FIELDS.items()}
+    if any(draft.values()):
+        session["checkout_draft"] = draft
+
+
 def _back() -> str:
     """Where to send the customer back to: a local page only."""
-    return local_path(request.form.get("next")) or url_for("shop.index")
+    return local_path(request.form.get("next") or request.args.get("next", "")) or url_for("shop.index")
 
 
 @bp.get("/cart")
@@ -94,7 +107,16 @@ def cart():
     for notice in priced.notices:
         flash(notice, "warning")
     return render_template("shop/cart.html", cart=priced, update_form=UpdateCartForm(),
-                           remove_form=RemoveFromCartForm())
+                           remove_form=RemoveFromCartForm(), waiting=_waiting_order())
+
+
+def _waiting_order():
+    """This browser's newest order still waiting for payment (back from the gateway)."""
+    for token in session.get("orders", [])[:3]:
+        order = find_by_token(token)
+        if order is not None and order.status == "pending":
+            return order
+    return None
 
 
 @bp.post("/cart/add")

@@ -48,10 +48,12 @@ def test_bad_filters_get_a_400_with_the_reason(admin):
     assert admin.get("/admin/orders.csv?page=-3").status_code == 400
 
 
-@pytest.mark.parametrize("how", ["reference", "reference-without-prefix", "email", "phone", "gateway-ref", "payment-ref"])
+@pytest.mark.parametrize("how", ["reference", "reference-without-prefix", "email", "phone", "phone-local",
+                                 "phone-00", "name", "surname-any-case", "gateway-ref", "payment-ref"])
 def test_search_finds_an_order_by_what_the_merchant_has(admin, how):
     target = make_orders(1, email="Awa.Ouedraogo@Example.BF")[0]
     target.customer_phone = "+22671234567"
+    target.customer_name = "Awa Ouédraogo"
     db.session.commit()
     make_orders(5)
     payment = target.payments[0]
@@ -60,10 +62,20 @@ def test_search_finds_an_order_by_what_the_merchant_has(admin, how):
         "reference-without-prefix": target.reference.removeprefix("CMD-"),
         "email": "awa.ouedraogo@example.bf",
         "phone": "+226 71 23 45 67",
+        "phone-local": "71 23 45 67",
+        "phone-00": "00226-71-23-45-67",
+        "name": "Awa Ouédraogo",
+        "surname-any-case": "OUÉDRAOGO",
         "gateway-ref": payment.gateway_ref,
         "payment-ref": payment.reference,
     }[how]
     assert _refs(admin.get("/admin/orders", params={"q": query})) == [target.reference]
+
+
+def test_search_by_a_short_phone_fragment_or_a_wildcard_finds_nothing_extra(admin):
+    make_orders(3)
+    assert _refs(admin.get("/admin/orders", params={"q": "%"})) == []
+    assert _refs(admin.get("/admin/orders", params={"q": "12345"})) == []  # under six digits: not a phone
 
 
 def test_totals_of_the_filtered_set_per_currency(admin):

@@ -5,6 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
+from simulator.state import STATE
 from tests.helpers import only_order
 
 
@@ -29,7 +30,7 @@ def fill_checkout(page, gateway_label: str) -> None:
     page.get_by_label("Email").fill("awa@example.bf")
     page.get_by_label("Phone (with country code)").fill("+226 70 12 34 56")
     page.get_by_label(gateway_label).check()
-    page.get_by_role("button", name="Pay now").click()
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
 
 def expect_paid(page) -> None:
@@ -100,9 +101,93 @@ def test_checkout_form_errors_are_shown_on_the_page(page):
     add_first_product_to_cart(page)
     page.get_by_role("link", name="Checkout").click()
     page.get_by_label("Email").fill("not-an-email")
-    page.get_by_role("button", name="Pay now").click()
+    page.locator("#pay").click()
     expect(page.get_by_text("Invalid email address.")).to_be_visible()
-    expect(page.get_by_text("Choose a payment method.")).to_be_visible()
+    expect(page.get_by_label("LigdiCash")).to_be_checked()  # the market's only method: preselected
+    expect(page.get_by_label("Email")).to_have_accessible_description("Invalid email address.")
+    expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
+
+
+def in_first_screen(page, locator) -> bool:
+    """Whether the element is entirely visible without scrolling (the page is at its top)."""
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
+
+
+def test_phone_pages_put_what_matters_first(phone_page):
+    page = phone_page
+    page.goto("/")
+    assert page.locator(".site-header").bounding_box()["height"] <= 130, "the header eats the screen"
+    cards = page.locator(".product-card")
+    first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
+    assert first["y"] == second["y"] and second["x"] > first["x"], "two products per row on a phone"
+    page.get_by_role("link", name="Café du Rwanda").first.click()
+    assert in_first_screen(page, page.locator(".product-info .price"))
+    assert in_first_screen(page, page.get_by_role("button", name="Add to cart"))
+    page.get_by_role("button", name="Add to cart").click()
+    row = page.locator("table.cart tbody tr").first
+    expect(row.locator("img.thumb")).to_be_visible()
+    expect(row.locator(".unit")).to_contain_text("Unit price")
+    expect(row.locator(".line-total")).to_contain_text("Line total")
+    row.get_by_role("button", name="One more Café du Rwanda").click()
+    expect(page.locator("#cart-count")).to_have_text("2")
+    page.get_by_role("button", name="One less Café du Rwanda").click()
+    expect(page.locator("#cart-count")).to_have_text("1")
+
+
+def test_pay_button_says_it_is_connecting_and_cannot_be_pressed_twice(page):
+    add_first_product_to_cart(page)
+    page.get_by_role("link", name="Checkout").click()
+    expect(page.locator("#pay")).to_have_text("Pay 9\u202f000\xa0F\u202fCFA")
+    page.get_by_label("Full name").fill("Awa Ouédraogo")
+    page.get_by_label("Email").fill("awa@example.bf")
+    page.get_by_label("Phone (with country code)").fill("+226 70 12 34 56")
+    page.get_by_label("LigdiCash").check()
+    # hold this one submit in the page (after checkout.js has seen it) to look at the button
+    page.evaluate("document.getElementById('checkout-form').addEventListener("
+                  "'submit', event => event.preventDefault(), {once: true})")
+    page.locator("#pay").click()
+    expect(page.locator("#pay")).to_be_disabled()
+    expect(page.locator("#pay")).to_have_text("Connecting to the payment provider…")
+    page.reload()
+    expect(page.locator("#pay")).to_be_enabled()
+    STATE.set_faults("ligdicash", create="timeout")  # a gateway that does not answer: back, usable
+    page.get_by_label("Full name").fill("Awa Ouédraogo")
+    page.get_by_label("Email").fill("awa@example.bf")
+    page.get_by_label("Phone (with country code)").fill("+226 70 12 34 56")
+    page.locator("#pay").click()
+    expect(page.locator(".flash.error")).to_be_visible()
+    expect(page.locator("#pay")).to_be_enabled()
+
+
+def test_switching_language_at_checkout_keeps_what_was_typed(page):
+    add_first_product_to_cart(page)
+    page.get_by_role("link", name="Checkout").click()
+    page.get_by_label("Full name").fill("Awa Ouédraogo")
+    page.get_by_label("Email").fill("awa@example.bf")
+    page.get_by_label("LigdiCash").check()
+    page.get_by_role("button", name="Français").click()
+    expect(page.get_by_label("Nom et prénom")).to_have_value("Awa Ouédraogo")
+    expect(page.get_by_label("E-mail")).to_have_value("awa@example.bf")
+    expect(page.get_by_label("LigdiCash")).to_be_checked()
+    expect(page.locator(".flash")).to_have_count(1)
+
+
+def test_waiting_page_updates_itself_when_the_payment_lands(page, ctx):
+    add_first_product_to_cart(page)
+    fill_checkout(page, "LigdiCash")
+    expect(page).to_have_url(re.compile(r"/_sim/ligdicash/"))
+    waiting = page.context.new_page()
+    waiting.watcher = page.watcher
+    waiting.goto(f"/orders/{only_order().token}")
+    expect(waiting.get_by_role("heading", name="Waiting for your payment")).to_be_visible()
+    with waiting.expect_request(re.compile(r"/status\.json$"), timeout=8_000):
+        pass  # the first poll, five seconds in
+    page.get_by_label("Numéro Mobile Money").fill("22670000000")
+    page.get_by_role("button", name="Payer").click()
+    expect_paid(page)
+    # no click, no navigation by the test: the page reloads itself on its next poll (10 s later)
+    expect(waiting.locator("#order-status")).to_have_attribute("data-status", "paid", timeout=15_000)
 
 
 def test_phone_sized_purchase(phone_page, step):

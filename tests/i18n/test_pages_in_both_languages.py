@@ -64,8 +64,9 @@ def test_cart_empty_and_full(any_language):
     empty = {"fr": ["Votre panier est vide."], "en": ["Your cart is empty."]}
     check(shopper.get("/cart"), language, *empty[language])
     shopper.add_to_cart("cafe-rwanda", 2)
-    full = {"fr": ["Votre panier", "2 articles", "Prix unitaire", "Mettre à jour", "Retirer", "Commander"],
-            "en": ["Your cart", "2 items", "Unit price", "Update", "Remove", "Checkout"]}
+    full = {"fr": ["Votre panier", "2 articles", "Prix unitaire", "Total de la ligne", "Mettre à jour", "Retirer",
+                   "Commander"],
+            "en": ["Your cart", "2 items", "Unit price", "Line total", "Update", "Remove", "Checkout"]}
     check(shopper.get("/cart"), language, *full[language])
 
 
@@ -73,8 +74,10 @@ def test_checkout_page_and_its_errors(any_language):
     language, shopper = any_language
     shopper.add_to_cart("cafe-rwanda")
     labels = {"fr": ["Nom et prénom", "E-mail", "Téléphone (avec l’indicatif du pays)", "Moyen de paiement",
-                     "Payer maintenant", "Récapitulatif de la commande", "Orange Money, Moov Money, Wave, carte bancaire"],
-              "en": ["Full name", "Email", "Phone (with country code)", "Payment method", "Pay now", "Order summary"]}
+                     "Payer 4", "Récapitulatif de la commande", "Cartes bancaires", "Livraison", "Retours",
+                     "Connexion au prestataire de paiement…"],
+              "en": ["Full name", "Email", "Phone (with country code)", "Payment method", "Pay 4", "Order summary",
+                     "Bank cards", "Delivery", "Returns", "Connecting to the payment provider…"]}
     check(shopper.get("/checkout"), language, *labels[language])
     errors = {"fr": ["Ce champ est requis.", "Adresse e-mail non valide.", "Chiffres uniquement"],
               "en": ["This field is required.", "Invalid email address.", "Digits only"]}
@@ -89,8 +92,10 @@ def test_my_orders_and_order_page_while_paying_at_a_gateway_that_does_not_return
     shopper.checkout("irembopay")
     order = only_order()
     words = {"fr": ["Commande", "Payer sur IremboPay", "Continuer sur IremboPay pour payer", "Payer autrement",
+                    "Seulement si vous n’avez pas payé", "Vos articles vous sont réservés jusqu’au",
                     "Tentatives de paiement", "en cours", "Articles", "Passée le"],
              "en": ["Order", "Pay on IremboPay", "Continue to IremboPay to pay", "Pay another way",
+                    "Only if you have not paid", "Your items are kept for you until",
                     "Payment attempts", "pending", "Items", "Placed on"]}
     check(shopper.get(f"/orders/{order.token}"), language, *words[language])
     mine = {"fr": ["Mes commandes", order.reference, "en attente"], "en": ["My orders", order.reference, "pending"]}
