@@ -28,7 +28,8 @@ from extensions import db
 from models import Order, OrderLine, Payment, PaymentLink, Product, utcnow
 from providers.base import EXPONENTS
 from services import mail, states
-from services.orders import CheckoutError, Customer, expire_order, reserve_stock
+from services.orders import Customer, expire_order
+from services.stock import OutOfStock, reserve_stock
 from services.references import new_reference
 from services.states import LinkStatus, OrderStatus
 from services.urls import external_url
@@ -153,7 +154,7 @@ def create_link(request: LinkRequest, *, actor: str) -> PaymentLink:
         customer_email=customer.email, customer_phone=customer.phone, language=customer.language,
         expires_at=expires_at, lines=lines,
     )
-    link = PaymentLink(code=code, order=order, status=LinkStatus.OPEN.value, note=request.note,
+    link = PaymentLink(code=code, order=order, note=request.note,
                        delivery_method=request.delivery_method or None, created_by=actor[:254])
     try:
         for line in lines:
@@ -167,9 +168,9 @@ def create_link(request: LinkRequest, *, actor: str) -> PaymentLink:
         db.session.flush()
         db.session.add(_event(order, actor, f"payment link {code} made, expires {expires_at:%Y-%m-%d %H:%M} UTC"))
         db.session.commit()
-    except CheckoutError as exc:
+    except OutOfStock as exc:
         db.session.rollback()
-        raise LinkError(str(exc), "lines") from None
+        raise LinkError(_("Sorry, there is not enough stock left of %(name)s.", name=str(exc)), "lines") from None
     except LinkError:
         db.session.rollback()
         raise
