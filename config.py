@@ -114,6 +114,11 @@ class Config:
     #: Send new e-mails as soon as the response that wrote them has gone out (else: reconcile).
     MAIL_SEND_AFTER_RESPONSE = env_bool("MAIL_SEND_AFTER_RESPONSE", True)
 
+    #: The merchant's address(es) for "new paid order" e-mails and the daily summary of what
+    #: waits to be fulfilled (comma-separated; empty: no merchant e-mail), and their language.
+    MERCHANT_EMAIL = os.environ.get("MERCHANT_EMAIL", "")
+    MERCHANT_LOCALE = os.environ.get("MERCHANT_LOCALE") or os.environ.get("DEFAULT_LOCALE", "fr")
+
     #: The built-in gateway simulator; ``None`` means "on unless production".
     SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", True)
     # Gateway settings (<GATEWAY>_<KEY>) are read from the environment by
