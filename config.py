@@ -117,7 +117,7 @@ class Config:
     #: The merchant's address(es) for "new paid order" e-mails and the daily summary of what
     #: waits to be fulfilled (comma-separated; empty: no merchant e-mail), and their language.
     MERCHANT_EMAIL = os.environ.get("MERCHANT_EMAIL", "")
-    MERCHANT_LOCALE = os.environ.get("MERCHANT_LOCALE") or os.environ.get("DEFAULT_LOCALE", "fr")
+    MERCHANT_LOCALE = os.environ.get("MERCHANT_LOCALE", "")  # empty: DEFAULT_LOCALE
 
     #: The built-in gateway simulator; ``None`` means "on unless production".
     SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", True)

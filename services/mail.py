@@ -88,7 +88,7 @@ def _write_merchant(kind: str, key: str, address: str, subject, context: dict,
                     order_id: int | None) -> OutboxEmail | None:
     if db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.dedupe_key == key)) is not None:
         return None
-    language = current_app.config["MERCHANT_LOCALE"]
+    language = current_app.config.get("MERCHANT_LOCALE") or current_app.config["DEFAULT_LOCALE"]
     with force_locale(language):
         email = OutboxEmail(
             order_id=order_id, kind=kind, dedupe_key=key, to_address=address, language=language,
