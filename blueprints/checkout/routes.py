@@ -46,8 +46,9 @@ def checkout():
         form.checkout_key.data = cart_service.checkout_key()
         if options and not form.delivery.data:
             form.delivery.data = options[0].value  # the first, free pickup point when there is one
-    delivery = _delivery_of(form, cart, options) if form.validate_on_submit() else None
-    if delivery is None:
+    valid = form.validate_on_submit()  # then the delivery, so that every error shows at once
+    delivery = _delivery_of(form, cart, options) if request.method == "POST" else None
+    if not valid or delivery is None:
         return render_template("checkout/checkout.html", form=form, cart=cart,
                                delivery_options=options), 200 if request.method == "GET" else 400
     key = form.checkout_key.data
