@@ -118,6 +118,8 @@ class Config:
     #: waits to be fulfilled (comma-separated; empty: no merchant e-mail), and their language.
     MERCHANT_EMAIL = os.environ.get("MERCHANT_EMAIL", "")
     MERCHANT_LOCALE = os.environ.get("MERCHANT_LOCALE", "")  # empty: DEFAULT_LOCALE
+    #: The daily summary is written by the first reconciliation pass from this hour (UTC).
+    MERCHANT_SUMMARY_HOUR = env_int("MERCHANT_SUMMARY_HOUR", 6)
 
     #: The built-in gateway simulator; ``None`` means "on unless production".
     SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", True)

@@ -207,11 +207,17 @@ def advance(order: Order, action: str, actor: str, courier: str = "", tracking: 
 # the merchant's daily summary (sent by the reconcile worker)
 
 def daily_summary(now: datetime | None = None) -> int:
-    """Write today's summary of what waits to be fulfilled, once per day (the outbox's key
-    holds the date); nothing when nothing waits. Returns how many e-mails were written."""
+    """Write today's summary of what waits to be fulfilled, once per day from
+    MERCHANT_SUMMARY_HOUR (UTC; the outbox's key holds the date); nothing when nothing waits
+    or no MERCHANT_EMAIL is set. Returns how many e-mails were written."""
+    from flask import current_app
+
     from services import mail
 
-    day: date = (now or utcnow()).date()
+    now = now or utcnow()
+    if not mail.merchant_addresses() or now.hour < current_app.config["MERCHANT_SUMMARY_HOUR"]:
+        return 0
+    day: date = now.date()
     waiting = to_fulfil()
     if not waiting:
         return 0

@@ -282,6 +282,13 @@ def test_daily_summary_once_per_day(shopper, app):
     assert sum("to fulfil" in s for s in sent_subjects()) == 2
 
 
+def test_daily_summary_waits_for_its_hour(shopper, app):
+    app.config.update(MERCHANT_EMAIL="boss@example.bf", MERCHANT_SUMMARY_HOUR=6)
+    paid_order(shopper)
+    assert delivery.daily_summary(datetime(2026, 11, 30, 5, 59, tzinfo=timezone.utc)) == 0
+    assert delivery.daily_summary(datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)) == 1
+
+
 def test_no_merchant_email_configured_writes_none(shopper, app):
     app.config["MERCHANT_EMAIL"] = ""
     paid_order(shopper)
