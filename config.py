@@ -179,6 +179,13 @@ class Config:
     #: Send new e-mails as soon as the response that wrote them has gone out (else: reconcile).
     MAIL_SEND_AFTER_RESPONSE = env_bool("MAIL_SEND_AFTER_RESPONSE", True)
 
+    #: The merchant's address(es) for "new paid order" e-mails and the daily summary of what
+    #: waits to be fulfilled (comma-separated; empty: no merchant e-mail), and their language.
+    MERCHANT_EMAIL = os.environ.get("MERCHANT_EMAIL", "")
+    MERCHANT_LOCALE = os.environ.get("MERCHANT_LOCALE", "")  # empty: DEFAULT_LOCALE
+    #: The daily summary is written by the first reconciliation pass from this hour (UTC).
+    MERCHANT_SUMMARY_HOUR = env_int("MERCHANT_SUMMARY_HOUR", 6)
+
     #: The built-in gateway simulator; ``None`` means "on unless production".
     SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", True)
     # Gateway settings (<GATEWAY>_<KEY>) are read from the environment by

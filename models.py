@@ -36,6 +36,11 @@ ATTENTION_KINDS = ("amount_mismatch", "amount_missing", "partial", "overpaid", "
 ORDER_STATUSES_SQL = _sql_list(ORDER_STATUSES)
 PAYMENT_STATUSES_SQL = _sql_list(PAYMENT_STATUSES)
 ATTENTION_KINDS_SQL = _sql_list(ATTENTION_KINDS)
+FULFILMENT_STATUSES = ("not_applicable", "unfulfilled", "preparing", "shipped", "ready_for_pickup",
+                       "delivered", "picked_up")
+DELIVERY_METHODS = ("home", "pickup")
+FULFILMENT_STATUSES_SQL = _sql_list(FULFILMENT_STATUSES)
+DELIVERY_METHODS_SQL = _sql_list(DELIVERY_METHODS)
 
 
 def utcnow() -> datetime:
@@ -122,6 +127,11 @@ class Order(db.Model):
         Index("ix_orders_paid_at", "paid_at"),
         Index("ix_orders_currency_created_at", "currency", "created_at"),
         CheckConstraint(f"status IN ({ORDER_STATUSES_SQL})", name="status_known"),
+        CheckConstraint(f"fulfilment_status IN ({FULFILMENT_STATUSES_SQL})", name="fulfilment_status_known"),
+        CheckConstraint(f"delivery_method IS NULL OR delivery_method IN ({DELIVERY_METHODS_SQL})",
+                        name="delivery_method_known"),
+        CheckConstraint("delivery_fee >= 0", name="delivery_fee_nonnegative"),
+        Index("ix_orders_fulfilment_paid_at", "fulfilment_status", "paid_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,6 +154,20 @@ class Order(db.Model):
     )
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Delivery (docs/delivery.md): what was chosen at checkout, copied so that editing or
+    # deactivating a zone later does not change the order. ``subtotal`` is the items,
+    # ``total`` = subtotal + delivery_fee. No method: an order without delivery.
+    delivery_method: Mapped[str | None] = mapped_column(String(10))
+    delivery_zone_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_zone.id"), index=True)
+    pickup_point_id: Mapped[int | None] = mapped_column(ForeignKey("pickup_point.id"), index=True)
+    delivery_label: Mapped[str] = mapped_column(String(200), default="")
+    delivery_city: Mapped[str] = mapped_column(String(80), default="")
+    delivery_address: Mapped[str] = mapped_column(String(300), default="")
+    delivery_fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: services.states.FulfilmentStatus; moved only by states.transition.
+    fulfilment_status: Mapped[str] = mapped_column(String(20), default="not_applicable")
+    courier: Mapped[str] = mapped_column(String(80), default="")
+    tracking_note: Mapped[str] = mapped_column(String(200), default="")
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
@@ -151,6 +175,8 @@ class Order(db.Model):
     payments: Mapped[list[Payment]] = relationship(
         back_populates="order", order_by="Payment.id"
     )
+    delivery_zone: Mapped[DeliveryZone | None] = relationship()
+    pickup_point: Mapped[PickupPoint | None] = relationship()
 
     @property
     def active_payment(self) -> Payment | None:
@@ -165,6 +191,44 @@ class Order(db.Model):
 
 # Searching by e-mail in any case uses this index (declared here, it needs the column).
 Index("ix_orders_email_lower", func.lower(Order.customer_email))
+
+
+class DeliveryZone(db.Model):
+    """Home delivery to an area of one market, at a fee in that market's currency."""
+
+    __table_args__ = (
+        CheckConstraint("fee >= 0", name="fee_nonnegative"),
+        CheckConstraint("free_from IS NULL OR free_from > 0", name="free_from_positive"),
+        CheckConstraint("delay_min_days >= 0 AND delay_max_days >= delay_min_days", name="delay_ordered"),
+        Index("ix_delivery_zone_currency_active", "currency", "active"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    name: Mapped[str] = mapped_column(String(120))
+    fee: Mapped[int] = mapped_column(BigInteger)  # minor units
+    #: Items total (minor units) from which delivery is free; None: never free.
+    free_from: Mapped[int | None] = mapped_column(BigInteger)
+    delay_min_days: Mapped[int] = mapped_column(Integer, default=1)
+    delay_max_days: Mapped[int] = mapped_column(Integer, default=3)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PickupPoint(db.Model):
+    """A place of one market where customers collect their order, free of charge."""
+
+    __table_args__ = (Index("ix_pickup_point_currency_active", "currency", "active"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(200))
+    opening_hours: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class OrderLine(db.Model):
@@ -303,15 +367,16 @@ class AdminUser(db.Model):
 
 
 class OutboxEmail(db.Model):
-    """An e-mail to a customer, written in the same transaction as the change it announces
-    and sent afterwards by whoever claims it first: each is sent once, retried until it is."""
+    """An e-mail to a customer (or the merchant), written in the same transaction as the change
+    it announces and sent afterwards by whoever claims it first: each is sent once, retried
+    until it is. The merchant's daily summary concerns no order (``order_id`` None)."""
 
     __table_args__ = (Index("ix_outbox_email_status_next", "status", "next_attempt_at"),)
     STATUSES = ("pending", "sending", "sent")
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # confirmation, receipt, payment_failed
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # services.mail.KINDS
     #: One e-mail per (kind, order) or (kind, payment): the database refuses a second.
     dedupe_key: Mapped[str] = mapped_column(String(80), unique=True)
     to_address: Mapped[str] = mapped_column(String(254))

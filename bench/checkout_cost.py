@@ -25,6 +25,7 @@ import common
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 KEY = re.compile(r'name="checkout_key" type="hidden" value="([^"]+)"')
+DELIVERY = re.compile(r'<input checked id="delivery-\d+" name="delivery" type="radio" value="([^"]+)"')
 # The test client speaks https (PREFERRED_URL_SCHEME in production), so Flask-WTF's
 # strict-SSL check wants a same-origin Referer, as a browser sends.
 REFERER = {"Referer": "https://localhost/"}
@@ -74,6 +75,9 @@ def one_checkout(client, counter, timer) -> tuple[float, float, int]:
     """POST /checkout once; (seconds, seconds waiting on the gateway, SQL statements)."""
     page = client.get("/checkout").get_data(as_text=True)
     data = {**CUSTOMER, "gateway": "ligdicash", "csrf_token": token(page), "checkout_key": token(page, KEY)}
+    delivery = DELIVERY.search(page)  # the preselected pickup point, when the market has delivery options
+    if delivery:
+        data["delivery"] = delivery.group(1)
     counter.reset()
     timer.spent = 0.0
     start = time.perf_counter()

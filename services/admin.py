@@ -207,7 +207,11 @@ def cancel(order: Order, actor: str) -> None:
 def mark_refunded(order: Order, actor: str, note: str = "") -> None:
     """Record that a paid order was refunded (the money goes back at the gateway)."""
     why = "marked refunded" + (f": {note.strip()}" if note.strip() else "")
-    if not states.transition(order, OrderStatus.REFUNDED, actor=actor, why=why):
+    if order.fulfilment_status in states.FULFILMENT_GONE:
+        raise AdminError("This order's goods have left the shop (shipped, ready for pickup or handed over): "
+                         "refunding it is not offered here. If you refund at the gateway anyway, add a note here.")
+    if not states.transition(order, OrderStatus.REFUNDED, actor=actor, why=why,
+                             when=[Order.fulfilment_status.not_in(states.FULFILMENT_GONE)]):
         db.session.rollback()
         raise AdminError(f"Only a paid order can be marked refunded; this one is {order.status}.")
     db.session.commit()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from extensions import db
 from models import Order, Payment
 from services.cart import PricedCart
+from services.delivery import Delivery
 from services.orders import Customer, find_by_checkout_key, place_order
 from services.payments import end_stale_attempts, start_payment
 from services.states import OrderStatus
@@ -17,7 +18,8 @@ class CheckoutResult:
     payment: Payment | None  # None: nothing to pay (already paid, expired, …)
 
 
-def checkout(cart: PricedCart, customer: Customer, gateway: str, key: str) -> CheckoutResult:
+def checkout(cart: PricedCart, customer: Customer, gateway: str, key: str,
+             delivery: Delivery | None = None) -> CheckoutResult:
     """Place the order for ``key`` (or find it again) and open a payment at ``gateway``.
 
     Submitting the same checkout twice finds the first order; while one of its
@@ -25,7 +27,7 @@ def checkout(cart: PricedCart, customer: Customer, gateway: str, key: str) -> Ch
     """
     order = find_by_checkout_key(key)
     if order is None:
-        order = place_order(cart, customer, key)
+        order = place_order(cart, customer, key, delivery)
     elif order.status == OrderStatus.PENDING:
         _update_customer(order, customer)
     end_stale_attempts(order)

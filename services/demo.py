@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from extensions import db
-from models import Category, Price, Product
+from models import Category, DeliveryZone, PickupPoint, Price, Product
 
 CATEGORIES = [
     ("textiles", "Pagnes & textiles"),
@@ -65,6 +65,50 @@ PRODUCTS = [
 ]
 
 
+# currency, zone name, fee (minor units), free from (minor units or None), delay days (min, max)
+ZONES = [
+    ("XOF", "Ouagadougou centre", 1000, 50000, 1, 1),
+    ("XOF", "Ouagadougou périphérie", 1500, 50000, 1, 2),
+    ("XOF", "Bobo-Dioulasso", 3000, None, 2, 4),
+    ("XAF", "Douala", 1500, 50000, 1, 2),
+    ("XAF", "Yaoundé", 2500, None, 2, 3),
+    ("RWF", "Kigali", 2000, 100000, 1, 1),
+    ("NGN", "Lagos Island", 200000, None, 1, 2),
+    ("NGN", "Lagos Mainland", 250000, None, 1, 3),
+    ("USD", "International", 2500, 15000, 7, 14),
+]
+# currency, name, address, opening hours
+POINTS = [
+    ("XOF", "Boutique Comptoir Ouaga 2000", "Avenue Kwame Nkrumah, en face de la BICIA-B, Ouagadougou",
+     "Lun–sam 8 h–18 h"),
+    ("XAF", "Point relais Akwa", "Boulevard de la Liberté, derrière la pharmacie du Centre, Douala",
+     "Lun–sam 9 h–18 h"),
+    ("RWF", "Comptoir Kigali Heights", "KG 7 Ave, Kigali Heights, 2nd floor, Kigali", "Mon–Sat 9:00–19:00"),
+    ("NGN", "Comptoir Lekki pickup", "Admiralty Way, beside the filling station, Lekki Phase 1, Lagos",
+     "Mon–Sat 9:00–18:00"),
+    ("USD", "Comptoir Ouaga 2000 (collect in person)", "Avenue Kwame Nkrumah, Ouagadougou, Burkina Faso",
+     "Mon–Sat 8:00–18:00"),
+]
+
+
+def seed_delivery() -> int:
+    """Add the demo zones and pickup points of markets that have none; return how many."""
+    markets = set(db.session.scalars(select(DeliveryZone.currency))) | set(
+        db.session.scalars(select(PickupPoint.currency)))
+    added = 0
+    for position, (currency, name, fee, free_from, low, high) in enumerate(ZONES):
+        if currency not in markets:
+            db.session.add(DeliveryZone(currency=currency, name=name, fee=fee, free_from=free_from,
+                                        delay_min_days=low, delay_max_days=high, position=position))
+            added += 1
+    for position, (currency, name, address, hours) in enumerate(POINTS):
+        if currency not in markets:
+            db.session.add(PickupPoint(currency=currency, name=name, address=address,
+                                       opening_hours=hours, position=position))
+            added += 1
+    return added
+
+
 def seed_demo() -> int:
     """Add the demo catalogue where missing; return how many products were added."""
     categories = {c.slug: c for c in db.session.scalars(select(Category))}
@@ -83,6 +127,7 @@ def seed_demo() -> int:
             prices=[Price(currency=c, amount=a) for c, a in prices.items()],
         ))
         added += 1
+    seed_delivery()
     db.session.commit()
     return added
 

@@ -13,6 +13,7 @@ after MAIL_CLAIM_MINUTES and it is sent again: at least once in that one case.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import smtplib
 import ssl
@@ -27,10 +28,12 @@ from sqlalchemy import or_, select, update
 
 from extensions import db
 from models import Order, OutboxEmail, Payment, PaymentEvent, utcnow
+from services.money import format_money
 from services.urls import external_url
 
 log = logging.getLogger(__name__)
-KINDS = ("confirmation", "receipt", "payment_failed")
+KINDS = ("confirmation", "receipt", "payment_failed", "shipped", "ready_for_pickup",
+         "merchant_paid", "merchant_summary")
 #: Sent e-mails kept in memory when MAIL_BACKEND is "memory" (tests).
 MEMORY: list[EmailMessage] = []
 
@@ -40,6 +43,13 @@ def _subject(kind: str, order: Order) -> str:
         return _("Your order %(reference)s", reference=order.reference)
     if kind == "receipt":
         return _("Payment received for order %(reference)s", reference=order.reference)
+    if kind == "shipped":
+        return _("Your order %(reference)s is on its way", reference=order.reference)
+    if kind == "ready_for_pickup":
+        return _("Your order %(reference)s is ready for pickup", reference=order.reference)
+    if kind == "merchant_paid":
+        return _("New paid order %(reference)s: %(amount)s", reference=order.reference,
+                 amount=format_money(order.total, order.currency))
     return _("Your payment for order %(reference)s did not go through", reference=order.reference)
 
 
@@ -61,6 +71,55 @@ def enqueue(order: Order, kind: str, payment: Payment | None = None) -> OutboxEm
     db.session.add(email)
     g.setdefault("outbox_written", True)
     return email
+
+
+def merchant_addresses() -> list[str]:
+    """MERCHANT_EMAIL read as one or more addresses (commas, semicolons or spaces between)."""
+    raw = current_app.config.get("MERCHANT_EMAIL") or ""
+    return [a for a in raw.replace(";", ",").replace(" ", ",").split(",") if "@" in a]
+
+
+def _merchant_key(kind: str, what: str, address: str) -> str:
+    """One e-mail per (kind, order or day, address); the address hashed to fit the key."""
+    return f"{kind}:{what}:{hashlib.sha256(address.lower().encode()).hexdigest()[:16]}"
+
+
+def _write_merchant(kind: str, key: str, address: str, subject, context: dict,
+                    order_id: int | None) -> OutboxEmail | None:
+    if db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.dedupe_key == key)) is not None:
+        return None
+    language = current_app.config.get("MERCHANT_LOCALE") or current_app.config["DEFAULT_LOCALE"]
+    with force_locale(language):
+        email = OutboxEmail(
+            order_id=order_id, kind=kind, dedupe_key=key, to_address=address, language=language,
+            subject=str(subject())[:200], body_text=render_template(f"email/{kind}.txt", **context),
+            body_html=render_template(f"email/{kind}.html", **context),
+        )
+    db.session.add(email)
+    g.setdefault("outbox_written", True)
+    return email
+
+
+def enqueue_merchant(order: Order, kind: str = "merchant_paid") -> list[OutboxEmail]:
+    """Tell every MERCHANT_EMAIL address about ``order`` (once each; caller commits)."""
+    context = {"order": order, "admin_url": external_url("admin.order", reference=order.reference),
+               "order_url": external_url("admin.order", reference=order.reference),
+               "shop_name": current_app.config["SHOP_NAME"], "payment": None}
+    written = [_write_merchant(kind, _merchant_key(kind, str(order.id), address), address,
+                               lambda: _subject(kind, order), context, order.id)
+               for address in merchant_addresses()]
+    return [e for e in written if e is not None]
+
+
+def enqueue_summary(day, orders: list[Order]) -> list[OutboxEmail]:
+    """The merchant's summary of what waits to be fulfilled on ``day``, once per day and address."""
+    context = {"orders": orders, "day": day, "shop_name": current_app.config["SHOP_NAME"],
+               "queue_url": external_url("admin.to_fulfil"), "order_url": external_url("admin.to_fulfil")}
+    subject = lambda: _("%(num)d order(s) to fulfil on %(day)s", num=len(orders), day=day.isoformat())  # noqa: E731
+    written = [_write_merchant("merchant_summary", _merchant_key("merchant_summary", day.isoformat(), address),
+                               address, subject, context, None)
+               for address in merchant_addresses()]
+    return [e for e in written if e is not None]
 
 
 def due(now=None, limit: int = 50) -> list[int]:
@@ -110,8 +169,9 @@ def _send(email: OutboxEmail) -> int:
                     email.kind, email.order_id, email.attempts, type(exc).__name__)
         return 0
     email.status, email.sent_at, email.last_error = "sent", utcnow(), None
-    db.session.add(PaymentEvent(order_id=email.order_id, gateway="", kind="email",
-                                note=f"{email.kind} e-mail sent to {email.to_address} ({email.language})"))
+    if email.order_id is not None:
+        db.session.add(PaymentEvent(order_id=email.order_id, gateway="", kind="email",
+                                    note=f"{email.kind} e-mail sent to {email.to_address} ({email.language})"))
     db.session.commit()
     return 1
 

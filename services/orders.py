@@ -15,6 +15,7 @@ from extensions import db
 from models import Order, OrderLine, utcnow
 from services import mail, states
 from services.cart import PricedCart
+from services.delivery import Delivery
 from services.references import REFERENCE_ALPHABET, new_reference
 from services.stock import OutOfStock, release_stock, reserve_stock
 from services.states import OrderStatus
@@ -46,19 +47,21 @@ def find_by_checkout_key(key: str) -> Order | None:
     return db.session.scalar(select(Order).where(Order.checkout_key == key))
 
 
-def place_order(cart: PricedCart, customer: Customer, checkout_key: str) -> Order:
+def place_order(cart: PricedCart, customer: Customer, checkout_key: str,
+                delivery: Delivery | None = None) -> Order:
     """Store the order and reserve its stock in one transaction.
 
     Prices come from ``cart``, which was priced from the database in this request.
     Stock is reserved with a conditional UPDATE, so it never goes below zero.
-    Placing the same checkout twice returns the first order.
+    Placing the same checkout twice returns the first order. ``delivery`` (re-checked by
+    services.delivery.choose) adds its fee: total = items + delivery.
     """
     if not cart.lines:
         raise CheckoutError(_("Your cart is empty."))
     if cart.total <= 0:
         raise CheckoutError(_("The order total must be above zero."))
     try:
-        order = _insert_order(cart, customer, checkout_key)
+        order = _insert_order(cart, customer, checkout_key, delivery)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -73,7 +76,17 @@ def place_order(cart: PricedCart, customer: Customer, checkout_key: str) -> Orde
     return order
 
 
-def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str) -> Order:
+def _delivery_columns(delivery: Delivery | None) -> dict:
+    if delivery is None:
+        return {}
+    return {"delivery_method": delivery.method, "delivery_zone_id": delivery.zone_id,
+            "pickup_point_id": delivery.point_id, "delivery_label": delivery.label[:200],
+            "delivery_city": delivery.city, "delivery_address": delivery.address,
+            "delivery_fee": delivery.fee}
+
+
+def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
+                  delivery: Delivery | None = None) -> Order:
     for line in cart.lines:
         try:
             reserve_stock(line.product, line.quantity)
@@ -87,7 +100,8 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str) -> Or
         checkout_key=checkout_key,
         currency=cart.currency,
         subtotal=cart.total,
-        total=cart.total,
+        total=cart.total + (delivery.fee if delivery else 0),
+        **_delivery_columns(delivery),
         customer_name=customer.name,
         customer_email=customer.email,
         customer_phone=customer.phone,

@@ -87,10 +87,8 @@ def checkout_request(order: Order, payment: Payment) -> CheckoutRequest:
         order_reference=order.reference,
         amount=payment.amount,
         currency=payment.currency,
-        lines=tuple(
-            Line(l.name, l.quantity, l.unit_price, l.line_total, codes.get(l.product_id))
-            for l in order.lines
-        ),
+        lines=(*(Line(l.name, l.quantity, l.unit_price, l.line_total, codes.get(l.product_id))
+                 for l in order.lines), *_delivery_line(order)),
         customer_name=order.customer_name,
         customer_email=order.customer_email,
         customer_phone=order.customer_phone,
@@ -106,6 +104,15 @@ def checkout_request(order: Order, payment: Payment) -> CheckoutRequest:
         store_url=current_app.config["PUBLIC_BASE_URL"],
         language=order.language,
     )
+
+
+def _delivery_line(order: Order) -> tuple[Line, ...]:
+    """The delivery fee as its own item (no product code: IremboPay bills it under the default one)."""
+    if not order.delivery_fee:
+        return ()
+    with force_locale(order.language or "fr"):
+        name = _("Delivery: %(place)s", place=order.delivery_label)
+    return (Line(name[:200], 1, order.delivery_fee, order.delivery_fee, None),)
 
 
 def _description(shop: str, order: Order) -> str:

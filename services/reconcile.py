@@ -22,7 +22,7 @@ from sqlalchemy import or_, select
 from extensions import db
 from models import Order, Payment, utcnow
 from providers import REGISTRY
-from services import mail, orders, pacing
+from services import delivery, mail, orders, pacing
 from services.payments import end_stale_attempts, refresh_status
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ class ReconcileReport:
     stale_ended: int = 0
     errors: int = 0
     emails_sent: int = 0
+    summaries: int = 0
     by_gateway: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -129,12 +130,18 @@ def expire(now: datetime, report: ReconcileReport) -> None:
         _isolated(report, f"order {order.reference}", step)
 
 
+def summarise(now: datetime, report: ReconcileReport) -> None:
+    """The merchant's daily summary of what waits to be fulfilled (once a day: the outbox's
+    dedupe key holds the date, so later passes of the same day write nothing)."""
+    report.summaries += delivery.daily_summary(now)
+
+
 def reconcile_once(now: datetime | None = None) -> ReconcileReport:
     """One pass: end dead attempts, re-check with the gateways, expire what is still unpaid,
     send waiting e-mails. No single item can stop the pass."""
     now = now or utcnow()
     report = ReconcileReport()
-    for step in (end_stale, recheck, expire):
+    for step in (end_stale, recheck, expire, summarise):
         _isolated(report, step.__name__, partial(step, now, report))
     def send() -> None:
         report.emails_sent = mail.deliver()

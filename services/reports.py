@@ -25,7 +25,8 @@ OVERVIEW_DAYS = 30
 CSV_BATCH = 500
 CSV_HEADER = ["reference", "created_at", "paid_at", "customer_name", "customer_email",
               "customer_phone", "currency", "amount", "status", "gateway", "gateway_reference",
-              "payment_reference"]
+              "payment_reference", "delivery_method", "delivery_place", "delivery_fee",
+              "fulfilment_status"]
 
 
 # overview
@@ -147,6 +148,9 @@ class OrderFilter:
     date_from: date | None = None
     date_to: date | None = None
     q: str = ""
+    delivery: str = ""    # home, pickup, none (no delivery)
+    zone: str = ""        # zone:<id> or point:<id>
+    fulfilment: str = ""  # a FulfilmentStatus value
 
 
 def _search(q: str):
@@ -191,6 +195,21 @@ def _conditions(f: OrderFilter) -> list:
         conditions.append(Order.created_at < end)
     if f.q.strip():
         conditions.append(_search(f.q))
+    return conditions + _delivery_conditions(f)
+
+
+def _delivery_conditions(f: OrderFilter) -> list:
+    conditions = []
+    if f.delivery == "none":
+        conditions.append(Order.delivery_method.is_(None))
+    elif f.delivery:
+        conditions.append(Order.delivery_method == f.delivery)
+    kind, _sep, ref = f.zone.partition(":")
+    if ref.isdigit() and kind in ("zone", "point"):
+        column = Order.delivery_zone_id if kind == "zone" else Order.pickup_point_id
+        conditions.append(column == int(ref))
+    if f.fulfilment:
+        conditions.append(Order.fulfilment_status == f.fulfilment)
     return conditions
 
 
@@ -250,7 +269,8 @@ def csv_rows(f: OrderFilter) -> Iterator[str]:
     stmt = (
         select(Order.reference, Order.created_at, Order.paid_at, Order.customer_name,
                Order.customer_email, Order.customer_phone, Order.currency, Order.total,
-               Order.status, Payment.gateway, Payment.gateway_ref, Payment.reference)
+               Order.status, Payment.gateway, Payment.gateway_ref, Payment.reference,
+               Order.delivery_method, Order.delivery_label, Order.delivery_fee, Order.fulfilment_status)
         .outerjoin(Payment, Payment.id == _main_payment_id())
         .where(*_conditions(f))
         .order_by(Order.created_at.desc(), Order.id.desc())
@@ -261,10 +281,11 @@ def csv_rows(f: OrderFilter) -> Iterator[str]:
     writer.writerow(CSV_HEADER)
     for partition in db.session.execute(stmt).partitions():
         for (ref, created, paid, name, email, phone, currency, total, status,
-             gateway, gateway_ref, payment_ref) in partition:
+             gateway, gateway_ref, payment_ref, method, place, fee, fulfilment) in partition:
             writer.writerow([ref, _iso(created), _iso(paid), _safe(name), _safe(email), phone,
                              currency, str(to_major(total, currency)), status, gateway or "",
-                             gateway_ref or "", payment_ref or ""])
+                             gateway_ref or "", payment_ref or "", method or "", _safe(place),
+                             str(to_major(fee or 0, currency)), fulfilment])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

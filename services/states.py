@@ -49,6 +49,18 @@ class PaymentStatus(StrEnum):
     ERROR = "error"
 
 
+class FulfilmentStatus(StrEnum):
+    """Where a paid order's goods are (``Order.fulfilment_status``); forward only."""
+
+    NOT_APPLICABLE = "not_applicable"      # no delivery chosen (orders placed before delivery existed)
+    UNFULFILLED = "unfulfilled"            # paid, waiting for the merchant
+    PREPARING = "preparing"
+    SHIPPED = "shipped"                    # home delivery: handed to the courier
+    READY_FOR_PICKUP = "ready_for_pickup"  # pickup: waiting at the point
+    DELIVERED = "delivered"
+    PICKED_UP = "picked_up"
+
+
 class AttentionKind(StrEnum):
     """Why a person must look at a payment (``Payment.attention_kind``)."""
 
@@ -91,6 +103,23 @@ PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     P.ERROR: frozenset({P.PENDING, P.SUCCEEDED}),
     P.SUCCEEDED: frozenset(),
 }
+
+F = FulfilmentStatus
+
+#: An order with a delivery method becomes unfulfilled when it is paid (effect of ("order", "paid")).
+#: Shipped / delivered are for home delivery, ready for pickup / picked up for pickup: each
+#: move of a dashboard action passes ``when=`` conditions on the method (services.fulfilment).
+FULFILMENT_TRANSITIONS: dict[FulfilmentStatus, frozenset[FulfilmentStatus]] = {
+    F.NOT_APPLICABLE: frozenset({F.UNFULFILLED}),
+    F.UNFULFILLED: frozenset({F.PREPARING}),
+    F.PREPARING: frozenset({F.SHIPPED, F.READY_FOR_PICKUP}),
+    F.SHIPPED: frozenset({F.DELIVERED}),
+    F.READY_FOR_PICKUP: frozenset({F.PICKED_UP}),
+    F.DELIVERED: frozenset(),
+    F.PICKED_UP: frozenset(),
+}
+#: Once the parcel has left (or was collected), refunding is not offered by the dashboard.
+FULFILMENT_GONE = (F.SHIPPED, F.READY_FOR_PICKUP, F.DELIVERED, F.PICKED_UP)
 
 ACTIVE_PAYMENT = Payment.ACTIVE  # ("created", "pending"): the attempts in flight
 
@@ -273,10 +302,38 @@ def _end_open_attempts(change: Change) -> None:
         transition(payment, target, actor=change.actor, why=f"order {change.target.value}")
 
 
+def _fulfilment_due(change: Change) -> None:
+    """A paid order with a delivery method joins the "To fulfil" queue."""
+    order: Order = change.obj
+    if order.delivery_method is None:
+        return  # nothing to deliver (and no refresh of the order mid-transaction)
+    if transition(order, F.UNFULFILLED, actor=change.actor, why="order paid: to fulfil",
+                  when=[Order.delivery_method.is_not(None)]):
+        change.notes.append("to fulfil")
+
+
+def _merchant_paid_email(change: Change) -> None:
+    from services import mail
+
+    if mail.enqueue_merchant(change.obj, "merchant_paid"):  # once: keyed by the order
+        change.notes.append("merchant told")
+
+
+def _fulfilment_email(change: Change) -> None:
+    """Shipped or ready for pickup: the customer is told, once (keyed by the order)."""
+    from services import mail
+
+    mail.enqueue(change.obj, change.target.value)
+
+
+register_machine(FulfilmentStatus, Machine("fulfilment", Order, "fulfilment_status", FULFILMENT_TRANSITIONS))
+
 EFFECTS.update({
     ("payment", P.SUCCEEDED.value): [_pay_order],
     ("payment", P.FAILED.value): [_failure_email],
-    ("order", O.PAID.value): [_receipt],
+    ("order", O.PAID.value): [_receipt, _fulfilment_due, _merchant_paid_email],
+    ("fulfilment", F.SHIPPED.value): [_fulfilment_email],
+    ("fulfilment", F.READY_FOR_PICKUP.value): [_fulfilment_email],
     ("order", O.CANCELLED.value): [_release_stock, _end_open_attempts],
     ("order", O.EXPIRED.value): [_release_stock, _end_open_attempts],
 })

@@ -25,6 +25,7 @@ from simulator.state import STATE
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 KEY = re.compile(r'name="checkout_key" type="hidden" value="([^"]+)"')
+DELIVERY = re.compile(r'<input checked id="delivery-\d+" name="delivery" type="radio" value="([^"]+)"')
 
 #: How a customer pays on each simulated gateway's page: market, then the form.
 PAY = {
@@ -81,10 +82,13 @@ def _customer(base_url: str, gateway: str, product_id: int, intent: str) -> Outc
         http.post(f"{base_url}/market", data={"csrf_token": token, "currency": currency}, timeout=30)
         http.post(f"{base_url}/cart/add", timeout=30,
                   data={"csrf_token": token, "product_id": product_id, "quantity": 1})
-        key = KEY.search(http.get(f"{base_url}/checkout", timeout=30).text).group(1)
+        page = http.get(f"{base_url}/checkout", timeout=30).text
+        key = KEY.search(page).group(1)
+        delivery = DELIVERY.search(page)  # the preselected (free) pickup point
         response = http.post(f"{base_url}/checkout", timeout=30, allow_redirects=False, data={
             "csrf_token": token, "name": "Storm Customer", "email": "storm@example.com",
-            "phone": "+22670000000", "gateway": gateway, "checkout_key": key})
+            "phone": "+22670000000", "gateway": gateway, "checkout_key": key,
+            "delivery": delivery.group(1) if delivery else ""})
         if response.status_code != 303:
             outcome.error = f"checkout answered {response.status_code}"
             return outcome

@@ -14,6 +14,8 @@ from models import Order, Payment, PaymentEvent, Product
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 CHECKOUT_KEY = re.compile(r'id="checkout_key" name="checkout_key" type="hidden" value="([^"]+)"')
+#: The delivery option checked by default on the checkout page (the market's first pickup point).
+CHECKED_DELIVERY = re.compile(r'<input checked id="delivery-\d+" name="delivery" type="radio" value="([^"]+)"')
 CUSTOMER = {"name": "Awa Ouédraogo", "email": "awa@example.bf", "phone": "+226 70 12 34 56"}
 
 
@@ -56,13 +58,22 @@ class Shopper:
         return self.post("/market", {"currency": currency})
 
     # checkout
+    def checkout_form(self, required: bool = True) -> tuple[str, str]:
+        """The checkout page's key and its preselected delivery choice ("" when none)."""
+        page = self.get("/checkout").text
+        match = CHECKOUT_KEY.search(page)
+        assert match or not required, "no checkout form"
+        delivery = CHECKED_DELIVERY.search(page)
+        return match.group(1) if match else "", delivery.group(1) if delivery else ""
+
     def checkout_key(self) -> str:
-        match = CHECKOUT_KEY.search(self.get("/checkout").text)
-        assert match, "no checkout form"
-        return match.group(1)
+        return self.checkout_form()[0]
 
     def checkout(self, gateway: str = "ligdicash", key: str | None = None, **fields) -> requests.Response:
-        data = {**CUSTOMER, "gateway": gateway, "checkout_key": key or self.checkout_key(), **fields}
+        """Check out with the customer's details and the preselected delivery (free pickup)
+        unless ``delivery`` (and its address fields) are given."""
+        page_key, delivery = self.checkout_form(required=key is None)
+        data = {**CUSTOMER, "gateway": gateway, "checkout_key": key or page_key, "delivery": delivery, **fields}
         return self.post("/checkout", data, csrf_from="/cart")
 
     def buy(self, slug: str = "pagne-wax-6-yards", quantity: int = 1, **fields) -> requests.Response:

@@ -27,7 +27,7 @@ from wtforms.validators import (
 
 from config import MARKETS
 
-from models import ORDER_STATUSES  # noqa: E402  (the statuses the database accepts)
+from models import FULFILMENT_STATUSES, ORDER_STATUSES  # noqa: E402  (the statuses the database accepts)
 
 
 class LoginForm(FlaskForm):
@@ -65,6 +65,12 @@ class OrderFilterForm(FlaskForm):
     currency = SelectField("Currency", choices=[SelectChoice("", "any currency"), *[SelectChoice(c, c) for c in MARKETS]], default="")
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
+    delivery = SelectField("Delivery", choices=[
+        SelectChoice("", "any delivery"), SelectChoice("home", "home delivery"),
+        SelectChoice("pickup", "pickup"), SelectChoice("none", "no delivery")], default="")
+    zone = SelectField("Zone or point", default="")  # choices: services.delivery.filter_choices
+    fulfilment = SelectField("Fulfilment", choices=[SelectChoice("", "any fulfilment"),
+                             *[SelectChoice(s, s.replace("_", " ")) for s in FULFILMENT_STATUSES]], default="")
     page = IntegerField(validators=[Optional(), NumberRange(1, 1_000_000)], default=1)
 
     def validate_date_to(self, field) -> None:
@@ -132,3 +138,47 @@ def fill_product_form(form: ProductForm, product) -> None:
     for price in product.prices:
         if price.currency in MARKETS:
             getattr(form, f"price_{price.currency}").data = str(to_major(price.amount, price.currency))
+
+
+# delivery (services.delivery)
+
+MARKET_CHOICES = [SelectChoice(c, f"{c} — {name}") for c, name in MARKETS.items()]
+
+
+class ZoneForm(FlaskForm):
+    """A home delivery zone; amounts typed in major units like product prices."""
+
+    currency = SelectField("Market", choices=MARKET_CHOICES)
+    name = StringField("Zone name", validators=[DataRequired(), Length(max=120)],
+                       description="What customers read, e.g. Ouagadougou centre")
+    fee = StringField("Fee", validators=[InputRequired(), Length(max=20)], description="0 for free delivery")
+    free_from = StringField("Free from (items total)", validators=[Optional(), Length(max=20)],
+                            description="Empty: never free")
+    delay_min_days = IntegerField("Delay from (days)", validators=[InputRequired(), NumberRange(0, 90)], default=1)
+    delay_max_days = IntegerField("Delay up to (days)", validators=[InputRequired(), NumberRange(0, 90)], default=3)
+    position = IntegerField("Position", validators=[Optional(), NumberRange(0, 1000)], default=0)
+    active = BooleanField("Offered at checkout", default=True)
+    submit = SubmitField("Save")
+
+    def validate_delay_max_days(self, field) -> None:
+        if field.data is not None and self.delay_min_days.data is not None and field.data < self.delay_min_days.data:
+            raise ValidationError("The longest delay is shorter than the shortest.")
+
+
+class PointForm(FlaskForm):
+    currency = SelectField("Market", choices=MARKET_CHOICES)
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    address = StringField("Address or landmark", validators=[DataRequired(), Length(max=200)])
+    opening_hours = StringField("Opening hours", validators=[Optional(), Length(max=200)])
+    position = IntegerField("Position", validators=[Optional(), NumberRange(0, 1000)], default=0)
+    active = BooleanField("Offered at checkout", default=True)
+    submit = SubmitField("Save")
+
+
+class ShipForm(FlaskForm):
+    """Mark shipped, with an optional courier and tracking note (shown to the customer)."""
+
+    courier = StringField("Courier", validators=[Optional(), Length(max=80)])
+    tracking = StringField("Tracking note", validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Mark shipped")
+

@@ -27,10 +27,11 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from extensions import db, limiter, login_manager
-from models import Order, Payment, PaymentEvent, Product
+from models import DeliveryZone, Order, Payment, PaymentEvent, PickupPoint, Product
 from providers import REGISTRY
 from services import admin as admin_service
 from services import attention, reports
+from services import delivery as delivery_service
 from services import products as product_service
 from services.redirects import local_path
 
@@ -40,8 +41,11 @@ from .forms import (
     LoginForm,
     NoteForm,
     OrderFilterForm,
+    PointForm,
     ProductForm,
     ReasonForm,
+    ShipForm,
+    ZoneForm,
     category_choices,
     fill_product_form,
     product_data,
@@ -178,6 +182,10 @@ def needs_attention():
 def _filter_form() -> OrderFilterForm:
     form = OrderFilterForm(request.args)
     form.gateway.choices = [SelectChoice("", "any gateway"), *[SelectChoice(n, p.display_name) for n, p in REGISTRY.items()]]
+    zones, points = delivery_service.zones_and_points()
+    form.zone.choices = [SelectChoice("", "any zone or point"),
+                         *[SelectChoice(f"zone:{z.id}", f"{z.currency} · {z.name}") for z in zones],
+                         *[SelectChoice(f"point:{p.id}", f"{p.currency} · pickup {p.name}") for p in points]]
     return form
 
 
@@ -185,7 +193,8 @@ def _filter_of(form: OrderFilterForm) -> reports.OrderFilter:
     return reports.OrderFilter(
         status=form.status.data or "", gateway=form.gateway.data or "",
         currency=form.currency.data or "", date_from=form.date_from.data,
-        date_to=form.date_to.data, q=form.q.data or "",
+        date_to=form.date_to.data, q=form.q.data or "", delivery=form.delivery.data or "",
+        zone=form.zone.data or "", fulfilment=form.fulfilment.data or "",
     )
 
 
@@ -222,7 +231,8 @@ def order(reference: str):
     """Lines, customer, every attempt with its log, and the actions."""
     item = _order_or_404(reference)
     return render_template("admin/order.html", order=item, order_log=reports.order_log(item),
-                           note_form=NoteForm(), reason_form=ReasonForm())
+                           note_form=NoteForm(), reason_form=ReasonForm(), ship_form=ShipForm(),
+                           fulfilment_actions=delivery_service.next_actions(item))
 
 
 def _act(reference: str, form, action, done: str):
@@ -353,3 +363,149 @@ def edit_product(product_id: int):
     if request.method == "GET":
         fill_product_form(form, product)
     return _save_product(form, product)
+
+
+# delivery and fulfilment (services.delivery)
+
+@bp.get("/fulfil")
+def to_fulfil():
+    """Paid orders whose goods have not left yet, oldest paid first."""
+    return render_template("admin/to_fulfil.html", orders=delivery_service.to_fulfil())
+
+
+@bp.post("/orders/<reference>/fulfil")
+def fulfil(reference: str):
+    """One forward fulfilment move, named by the form's ``action`` (who did it goes in the order log)."""
+    action = request.form.get("action", "")
+    if action not in delivery_service.ACTIONS:
+        abort(400, "Unknown fulfilment action.")
+    form = ShipForm() if action == "shipped" else EmptyForm()
+    return _act(reference, form, lambda o: _advance(o, action, form), "")
+
+
+def _advance(order: Order, action: str, form) -> str:
+    courier = form.courier.data or "" if action == "shipped" else ""
+    tracking = form.tracking.data or "" if action == "shipped" else ""
+    if not delivery_service.advance(order, action, current_user.email, courier, tracking):
+        db.session.rollback()
+        raise admin_service.AdminError(f"Not done: the order is {order.status}, fulfilment "
+                                       f"{order.fulfilment_status.replace('_', ' ')} (forward moves only).")
+    db.session.commit()
+    return f"Fulfilment: {order.fulfilment_status.replace('_', ' ')}."
+
+
+@bp.get("/orders/<reference>/slip")
+def packing_slip(reference: str):
+    """A printable packing slip / delivery note with the reference as a QR code."""
+    item = _order_or_404(reference)
+    return render_template("admin/packing_slip.html", order=item, qr_svg=delivery_service.qr_svg(item.reference))
+
+
+@bp.get("/delivery")
+def delivery():
+    """Delivery zones and pickup points of every market."""
+    zones, points = delivery_service.zones_and_points()
+    return render_template("admin/delivery.html", zones=zones, points=points)
+
+
+def _zone_data(form: ZoneForm) -> dict | None:
+    """The zone as typed, amounts in minor units; None with the reason under its field."""
+    from services.products import ProductError, to_minor
+
+    currency = form.currency.data
+    data = {"currency": currency, "name": form.name.data.strip(), "delay_min_days": form.delay_min_days.data,
+            "delay_max_days": form.delay_max_days.data, "position": form.position.data or 0,
+            "active": bool(form.active.data)}
+    for name in ("fee", "free_from"):
+        raw = (getattr(form, name).data or "").strip()
+        try:
+            data[name] = None if not raw else 0 if raw.strip("0.,") == "" else to_minor(raw, currency)
+        except ProductError as exc:
+            getattr(form, name).errors = [*getattr(form, name).errors, str(exc)]
+            return None
+    if data["fee"] is None:
+        form.fee.errors = [*form.fee.errors, "Give the fee (0 for free)."]
+        return None
+    if data["free_from"] == 0:
+        data["free_from"] = None
+    return data
+
+
+def _save_zone(zone: DeliveryZone | None):
+    form = ZoneForm(obj=None)
+    if request.method == "GET" and zone is not None:
+        _fill_zone(form, zone)
+    if form.validate_on_submit():
+        data = _zone_data(form)
+        if data is not None:
+            zone = delivery_service.save(zone or DeliveryZone(), data)
+            flash(f"Zone {zone.name} saved.", "success")
+            return redirect(url_for("admin.delivery"), 303)
+    return render_template("admin/delivery_form.html", form=form, what="zone", item=zone), \
+        400 if request.method == "POST" else 200
+
+
+def _fill_zone(form: ZoneForm, zone: DeliveryZone) -> None:
+    from providers.base import to_major
+
+    form.currency.data, form.name.data = zone.currency, zone.name
+    form.fee.data = str(to_major(zone.fee, zone.currency))
+    form.free_from.data = str(to_major(zone.free_from, zone.currency)) if zone.free_from else ""
+    form.delay_min_days.data, form.delay_max_days.data = zone.delay_min_days, zone.delay_max_days
+    form.position.data, form.active.data = zone.position, zone.active
+
+
+@bp.route("/delivery/zones/new", methods=["GET", "POST"])
+def new_zone():
+    """Create a home delivery zone."""
+    return _save_zone(None)
+
+
+@bp.route("/delivery/zones/<int:id>", methods=["GET", "POST"])
+def edit_zone(id: int):  # noqa: A002 (the shop's CSRF test fills <int:id> in)
+    """Edit a zone; unticking "offered at checkout" deactivates it (past orders keep theirs)."""
+    return _save_zone(db.get_or_404(DeliveryZone, id))
+
+
+def _save_point(point: PickupPoint | None):
+    form = PointForm(obj=point if request.method == "GET" else None)
+    if form.validate_on_submit():
+        data = {"currency": form.currency.data, "name": form.name.data.strip(),
+                "address": form.address.data.strip(), "opening_hours": (form.opening_hours.data or "").strip(),
+                "position": form.position.data or 0, "active": bool(form.active.data)}
+        point = delivery_service.save(point or PickupPoint(), data)
+        flash(f"Pickup point {point.name} saved.", "success")
+        return redirect(url_for("admin.delivery"), 303)
+    return render_template("admin/delivery_form.html", form=form, what="pickup point", item=point), \
+        400 if request.method == "POST" else 200
+
+
+@bp.route("/delivery/points/new", methods=["GET", "POST"])
+def new_point():
+    """Create a pickup point."""
+    return _save_point(None)
+
+
+@bp.route("/delivery/points/<int:id>", methods=["GET", "POST"])
+def edit_point(id: int):  # noqa: A002
+    """Edit a pickup point, or deactivate it."""
+    return _save_point(db.get_or_404(PickupPoint, id))
+
+
+@bp.post("/delivery/zones/<int:id>/deactivate")
+def deactivate_zone(id: int):  # noqa: A002
+    """No longer offer a zone at checkout (orders that chose it keep it)."""
+    return _deactivate(db.get_or_404(DeliveryZone, id))
+
+
+@bp.post("/delivery/points/<int:id>/deactivate")
+def deactivate_point(id: int):  # noqa: A002
+    """No longer offer a pickup point at checkout."""
+    return _deactivate(db.get_or_404(PickupPoint, id))
+
+
+def _deactivate(item):
+    if EmptyForm().validate_on_submit():
+        delivery_service.save(item, {"active": False})
+        flash(f"{item.name} is no longer offered at checkout.", "success")
+    return redirect(url_for("admin.delivery"), 303)

@@ -12,7 +12,7 @@ from wtforms import (
     TelField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from services import phones
 
@@ -22,6 +22,12 @@ class CheckoutForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(message=_l("Invalid email address.")), Length(max=254)])
     phone = TelField(_l("Phone (with country code)"), validators=[DataRequired()])
     gateway = RadioField(_l("Payment method"), validators=[DataRequired(message=_l("Choose a payment method."))])
+    # services.delivery re-checks the choice (market, fee) and the address when it is home delivery.
+    delivery = RadioField(_l("Delivery"), validate_choice=False, validators=[Optional()])
+    delivery_city = StringField(_l("City or area"), validators=[Optional(), Length(max=80)],
+                                description=_l("For home delivery, e.g. Ouaga 2000, Akwa, Kicukiro"))
+    delivery_address = StringField(_l("Street or landmark"), validators=[Optional(), Length(max=200)],
+                                   description=_l("e.g. behind the pharmacy, blue gate, 2nd street on the left"))
     checkout_key = HiddenField(validators=[DataRequired(), Length(max=64)])
     submit = SubmitField(_l("Pay now"))
 
@@ -45,6 +51,11 @@ class CheckoutForm(FlaskForm):
 class RetryForm(FlaskForm):
     gateway = RadioField(_l("Payment method"), validators=[DataRequired(message=_l("Choose a payment method."))])
     submit = SubmitField(_l("Try again"))
+
+
+def delivery_choices(options) -> list[SelectChoice]:
+    """Radio choices for the market's delivery options (value carries the fee shown)."""
+    return [SelectChoice(o.value, o.name) for o in options]
 
 
 def gateway_choices(providers) -> list[SelectChoice]:

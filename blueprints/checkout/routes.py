@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from extensions import db
 from models import Order, Payment
 from services import cart as cart_service
+from services import delivery as delivery_service
 from services.checkout import checkout as run_checkout
 from services.gateways import enabled_gateways
 from services.i18n import current_language
@@ -23,7 +24,7 @@ from services.payments import (
 )
 
 from . import bp
-from .forms import CheckoutForm, EmptyForm, RetryForm, gateway_choices
+from .forms import CheckoutForm, EmptyForm, RetryForm, delivery_choices, gateway_choices
 
 RECENT_ORDERS = 10
 
@@ -40,12 +41,19 @@ def checkout():
         return redirect(url_for("shop.cart"), 303)
     form = CheckoutForm(data=None if request.method == "POST" else _typed_before(), currency=cart.currency)
     form.gateway.choices = gateway_choices(enabled_gateways(cart.currency))
+    options = delivery_service.options(cart.currency, cart.total)
+    form.delivery.choices = delivery_choices(options)
     if request.method == "GET":
         form.checkout_key.data = cart_service.checkout_key()
         if len(form.gateway.choices) == 1 and not form.gateway.data:
             form.gateway.data = form.gateway.choices[0].value  # the only method: preselected
-    if not form.validate_on_submit():
-        return render_template("checkout/checkout.html", form=form, cart=cart), 200 if request.method == "GET" else 400
+        if options and not form.delivery.data:
+            form.delivery.data = options[0].value  # the first, free pickup point when there is one
+    valid = form.validate_on_submit()  # then the delivery, so that every error shows at once
+    delivery = _delivery_of(form, cart, options) if request.method == "POST" else None
+    if not valid or delivery is None:
+        return render_template("checkout/checkout.html", form=form, cart=cart,
+                               delivery_options=options), 200 if request.method == "GET" else 400
     key = form.checkout_key.data
     if find_by_checkout_key(key) is None and key != session.get("checkout_key"):
         flash(_("Your cart changed since this page was opened: please check it and confirm again."), "warning")
@@ -54,13 +62,14 @@ def checkout():
                         current_language())
     session["customer"] = {"name": customer.name, "email": customer.email, "phone": customer.phone}
     try:
-        result = run_checkout(cart, customer, form.gateway.data, key)
+        result = run_checkout(cart, customer, form.gateway.data, key, delivery or None)
     except CheckoutError as exc:
         flash(str(exc), "error")
-        return render_template("checkout/checkout.html", form=form, cart=cart), 409
+        return render_template("checkout/checkout.html", form=form, cart=cart, delivery_options=options), 409
     except PaymentStartError as exc:
         flash(str(exc), "error")
-        return render_template("checkout/checkout.html", form=form, cart=cart), exc.http_status
+        return render_template("checkout/checkout.html", form=form, cart=cart,
+                               delivery_options=options), exc.http_status
     remember_order(result.order)
     if result.payment is not None and result.payment.redirect_url:
         cart_service.clear()
@@ -71,6 +80,20 @@ def checkout():
 def _typed_before() -> dict | None:
     """What the customer typed before switching language, else their last details."""
     return session.pop("checkout_draft", None) or session.get("customer")
+
+
+def _delivery_of(form: CheckoutForm, cart, options):
+    """The re-checked delivery (``False`` when the market offers none), or None with the
+    reason under its field."""
+    if not options:
+        return False
+    try:
+        return delivery_service.choose(cart.currency, form.delivery.data, cart.total,
+                                       form.delivery_city.data or "", form.delivery_address.data or "")
+    except delivery_service.DeliveryError as exc:
+        field = getattr(form, exc.field if exc.field == "delivery" else f"delivery_{exc.field}")
+        field.errors = [*field.errors, str(exc)]
+        return None
 
 
 def _already_placed():
@@ -207,3 +230,22 @@ def my_orders():
     """Orders placed from this browser, newest first."""
     orders = [o for o in (find_by_token(t) for t in session.get("orders", [])) if o is not None]
     return render_template("checkout/orders.html", orders=orders)
+
+
+@bp.app_context_processor
+def delivery_helpers():
+    """What the cart and checkout templates need to speak about delivery."""
+    return {"delivery_teaser": _delivery_teaser, "delivery_delay": _delivery_delay}
+
+
+def _delivery_teaser(currency: str, items_total: int) -> dict:
+    return {"pickup": bool(delivery_service.active_points(currency)),
+            "home": delivery_service.cheapest_fee(currency, items_total)}
+
+
+def _delivery_delay(low: int, high: int) -> str:
+    if high <= 1:
+        return _("next day") if low == 1 or high == 1 else _("same day")
+    if low == high:
+        return _("%(num)d days", num=high)
+    return _("%(low)d to %(high)d days", low=low, high=high)

@@ -49,7 +49,9 @@ def test_every_admin_route_refuses_anonymous_users(browser, rule):
 def test_every_action_is_a_post():
     """Nothing changes on a GET: every action endpoint accepts POST only."""
     for rule in ADMIN_RULES:
-        if rule.methods & {"POST"} and not rule.endpoint.endswith(("new_product", "edit_product", "admin_links.new")):
+        if rule.methods & {"POST"} and not rule.endpoint.endswith(
+                ("new_product", "edit_product", "admin_links.new", "new_zone", "edit_zone", "new_point",
+                 "edit_point")):
             assert "GET" not in rule.methods, rule.endpoint
 
 
