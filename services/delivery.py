@@ -104,14 +104,18 @@ def cheapest_fee(currency: str, items_total: int) -> int | None:
     return min(fees) if fees else None
 
 
+def place(method: str, ref_id: int) -> DeliveryZone | PickupPoint | None:
+    """The zone (home delivery) or pickup point ``ref_id``."""
+    return db.session.get(DeliveryZone if method == HOME else PickupPoint, ref_id)
+
+
 def _find(currency: str, method: str, ref_id: int) -> DeliveryZone | PickupPoint:
-    model = DeliveryZone if method == HOME else PickupPoint
-    place = db.session.get(model, ref_id)
-    if place is None or not place.active or place.currency != currency:
+    found = place(method, ref_id)
+    if found is None or not found.active or found.currency != currency:
         if method == HOME:
             raise DeliveryError(_("This delivery zone is not available for this market; choose another."))
         raise DeliveryError(_("This pickup point is not available for this market; choose another."))
-    return place
+    return found
 
 
 def quote(currency: str, method: str, ref_id: int, items_total: int) -> int:

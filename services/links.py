@@ -28,7 +28,9 @@ from extensions import db
 from models import Order, OrderLine, Payment, PaymentLink, Product, utcnow
 from providers.base import EXPONENTS
 from services import mail, states
-from services.orders import Customer, expire_order
+from services import delivery as delivery_service
+from services.money import format_money
+from services.orders import Customer, _delivery_columns, expire_order
 from services.stock import OutOfStock, reserve_stock
 from services.references import new_reference
 from services.states import LinkStatus, OrderStatus
@@ -116,19 +118,40 @@ def new_code() -> str:
 # the delivery hook (the delivery-zones work plugs in here)
 
 def delivery_choices(currency: str) -> list[tuple[str, str]]:
-    """The delivery methods a link in ``currency`` may carry, as ``(value, label)``.
+    """The delivery methods a link in ``currency`` may carry, as ``(value, label)``: the
+    market's pickup points and home delivery zones (services.delivery)."""
+    with force_locale("en"):  # the dashboard is in English
+        return [(option.value.rsplit(":", 1)[0], _option_label(option, currency))
+                for option in delivery_service.options(currency, 0)]
 
-    None yet: delivery zones are being added separately. When they land, return their
-    methods here and price them in :func:`apply_delivery`; the dashboard's form shows the
-    choice as soon as this returns something, and the link stays valid without one.
-    """
-    return []
+
+def _option_label(option: delivery_service.Option, currency: str) -> str:
+    if option.method == delivery_service.PICKUP:
+        return f"Pickup — {option.name}"
+    fee = format_money(option.fee, currency, "en")
+    free = f", free from {format_money(option.free_from, currency, 'en')}" if option.free_from else ""
+    return f"Home delivery — {option.name} ({fee}{free}; address agreed with the customer)"
 
 
 def apply_delivery(order: Order, method: str) -> None:
-    """Add the chosen delivery to the link's order before it is stored (a priced line, the
-    address to ask for). Called only with a value from :func:`delivery_choices`."""
-    raise LinkError("Delivery methods are not available yet.", "delivery_method")
+    """Add the chosen delivery to the link's order before it is stored: its fee, re-read from
+    the database for the order's items, becomes part of the total."""
+    try:
+        kind, ref_id, _fee = delivery_service.parse(method)
+        fee = delivery_service.quote(order.currency, kind, ref_id, order.subtotal)
+    except delivery_service.DeliveryError as exc:
+        raise LinkError(str(exc), "delivery_method") from None
+    place = delivery_service.place(kind, ref_id)
+    assert place is not None  # quote() found it active in this market
+    where = "" if kind == delivery_service.HOME else ", ".join(
+        p for p in (getattr(place, "address", ""), getattr(place, "opening_hours", "")) if p)
+    for key, value in _delivery_columns(delivery_service.Delivery(
+            kind, fee, place.name, zone_id=place.id if kind == delivery_service.HOME else None,
+            point_id=place.id if kind == delivery_service.PICKUP else None, address=where[:300])).items():
+        setattr(order, key, value)
+    order.total = order.subtotal + fee
+    if order.total > MAX_AMOUNT:
+        raise LinkError("The total is too large for a payment link.", "delivery_method")
 
 
 # making, finding and cancelling links

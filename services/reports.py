@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import case, distinct, exists, func, or_, select, union
+from sqlalchemy import ColumnElement, case, distinct, exists, func, or_, select, union
 from sqlalchemy.orm import aliased, selectinload
 
 from extensions import db
@@ -179,7 +179,7 @@ def _search(q: str):
 
 
 def _conditions(f: OrderFilter) -> list:
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.status:
         conditions.append(Order.status == f.status)
     if f.currency:
@@ -199,7 +199,7 @@ def _conditions(f: OrderFilter) -> list:
 
 
 def _delivery_conditions(f: OrderFilter) -> list:
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.delivery == "none":
         conditions.append(Order.delivery_method.is_(None))
     elif f.delivery:

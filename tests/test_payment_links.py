@@ -295,3 +295,36 @@ def test_the_customer_cannot_change_what_is_paid(admin, shopper):
     assert tampered.status_code == 303
     payment = reload(link.order).payments[0]
     assert (payment.amount, payment.currency) == (15000, "XOF")
+
+
+# delivery on a link (issue 18's zones and pickup points)
+
+def test_a_link_can_carry_a_home_delivery_whose_fee_the_gateway_receives(admin):
+    from models import DeliveryZone
+    from simulator.state import STATE
+
+    zone = db.session.scalars(select(DeliveryZone).where(DeliveryZone.currency == "XOF",
+                                                          DeliveryZone.active.is_(True))).first()
+    choices = dict(link_service.delivery_choices("XOF"))
+    assert f"zone:{zone.id}" in choices and choices[f"zone:{zone.id}"].startswith("Home delivery")
+    link = make_link(admin, products=[("savon-noir", 1)], delivery_method=f"zone:{zone.id}")
+    order = link.order
+    fee = zone.fee if not zone.free_from or order.subtotal < zone.free_from else 0
+    assert fee > 0 and order.delivery_fee == fee and order.total == order.subtotal + fee
+    assert order.delivery_method == "home" and order.delivery_label == zone.name
+    with Shopper(admin.base_url) as customer:
+        response = pay_form(customer, link.code)
+        assert response.status_code == 303
+    sent = next(iter(STATE.invoices.values())).request
+    assert sent["commande"]["invoice"]["total_amount"] == order.total
+    assert any(item["total_price"] == fee for item in sent["commande"]["invoice"]["items"])
+
+
+def test_a_link_refuses_another_markets_delivery(admin):
+    from models import PickupPoint
+
+    point = db.session.scalars(select(PickupPoint).where(PickupPoint.currency == "XAF")).first()
+    response = admin.post("/admin/links/new", link_form(products=[("savon-noir", 1)],
+                                                        delivery_method=f"point:{point.id}"),
+                          csrf_from="/admin/links/new")
+    assert response.status_code == 400 and db.session.scalar(select(PaymentLink.id)) is None
