@@ -16,10 +16,12 @@ from wtforms.fields.core import UnboundField
 
 import blueprints.admin.forms
 import blueprints.checkout.forms
+import blueprints.links.forms
 import blueprints.shop.forms
 from extensions import db
-from models import Order, Payment, PaymentEvent, Price, Product
+from models import Order, Payment, PaymentEvent, PaymentLink, Price, Product
 from services.admin import save_admin
+from services.links import FreeLine, LinkRequest, create_link
 from tests.helpers import only_order
 
 #: Already percent-encoded, so that bytes no client library would send reach the app as they are.
@@ -46,7 +48,8 @@ BUTTONS = {"admin.logout", "admin.cancel", "checkout.abandon"}
 
 def _form_fields() -> list[str]:
     names = {"next", "back", "csrf_token_extra"}
-    for module in (blueprints.admin.forms, blueprints.checkout.forms, blueprints.shop.forms):
+    for module in (blueprints.admin.forms, blueprints.checkout.forms, blueprints.shop.forms,
+                   blueprints.links.forms):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, FlaskForm):
                 names |= {n for n in dir(cls) if isinstance(getattr(cls, n, None), UnboundField)}
@@ -58,7 +61,8 @@ def _snapshot():
     return (sorted((o.reference, o.status, o.total) for o in db.session.scalars(select(Order))),
             sorted((p.reference, p.status, p.amount, p.attention_kind, p.attention) for p in db.session.scalars(select(Payment))),
             sorted((p.id, p.stock, p.active, p.name, p.slug) for p in db.session.scalars(select(Product))),
-            sorted(db.session.execute(select(Price.product_id, Price.currency, Price.amount)).all()))
+            sorted(db.session.execute(select(Price.product_id, Price.currency, Price.amount)).all()),
+            sorted(db.session.execute(select(PaymentLink.code, PaymentLink.status)).all()))
 
 
 @pytest.fixture
@@ -75,7 +79,9 @@ def world(app, shopper):
     signed_in = client.post("/admin/login", data={"email": "sweep@example.com", "password": "a long enough password",
                                                   "csrf_token": token})
     assert signed_in.status_code == 303
+    link = create_link(LinkRequest("XOF", free=[FreeLine("Retouche", 2500)]), actor="sweep@example.com")
     real = {"reference": order.reference, "token": order.token, "slug": product.slug, "product_id": product.id,
+            "code": link.code,
             "payment_id": order.payments[0].id, "id": event.id, "gateway": "ligdicash",
             "filename": "css/shop.css"}
     return client, token, real

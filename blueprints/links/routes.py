@@ -117,8 +117,8 @@ def index():
     """Every link, newest first: open, paid, expired, cancelled, with the order behind it."""
     status = request.args.get("status", "")
     status = status if status in STATUSES else ""
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    raw = request.args.get("page", "1")
+    page = int(raw) if raw.isdigit() and len(raw) <= 6 and 0 < int(raw) < 100_000 else 1
     links, total = link_service.page(status, page)
     return render_template("admin/links.html", links=links, total=total, status=status, page=page,
                            statuses=STATUSES, per_page=50)
