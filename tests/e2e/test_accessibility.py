@@ -70,7 +70,7 @@ def customer_pages(page, audit: Audit) -> None:
     page.get_by_role("link", name="Go back to the payment page").click()
     page.get_by_label("Numéro Mobile Money").fill("22670000000")
     page.get_by_role("button", name="Payer", exact=True).click()
-    expect(page.locator("#order-status")).to_have_attribute("data-status", "paid")
+    expect(page.locator("#order-status")).to_have_attribute("data-status", "paid", timeout=15_000)
     audit("order, paid")
     page.goto("/orders")
     audit("my orders")

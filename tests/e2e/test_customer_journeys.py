@@ -34,7 +34,7 @@ def fill_checkout(page, gateway_label: str) -> None:
 
 
 def expect_paid(page) -> None:
-    expect(page.locator("#order-status")).to_have_attribute("data-status", "paid")
+    expect(page.locator("#order-status")).to_have_attribute("data-status", "paid", timeout=15_000)
     expect(page.get_by_role("heading", name="Payment received — thank you!")).to_be_visible()
 
 
@@ -186,8 +186,8 @@ def test_waiting_page_updates_itself_when_the_payment_lands(page, ctx):
     page.get_by_label("Numéro Mobile Money").fill("22670000000")
     page.get_by_role("button", name="Payer").click()
     expect_paid(page)
-    # no click, no navigation by the test: the page reloads itself on its next poll (10 s later)
-    expect(waiting.locator("#order-status")).to_have_attribute("data-status", "paid", timeout=15_000)
+    # no click, no navigation by the test: the page reloads itself on a later poll (back-off 5 s → 60 s)
+    expect(waiting.locator("#order-status")).to_have_attribute("data-status", "paid", timeout=25_000)
 
 
 def test_phone_sized_purchase(phone_page, step):
