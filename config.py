@@ -80,6 +80,9 @@ class Config:
     #: The order page asks the gateway at most this often per payment.
     STATUS_RECHECK_SECONDS = env_int("STATUS_RECHECK_SECONDS", 10)
     GATEWAY_TIMEOUT_SECONDS = env_int("GATEWAY_TIMEOUT_SECONDS", 10)
+    #: Calls in flight to one gateway per process (create and status apart); one more is told
+    #: "busy, try again" at once. Keep it well under gunicorn's threads (docs/performance.md).
+    GATEWAY_CONCURRENCY = env_int("GATEWAY_CONCURRENCY", 4)
     #: Reconciliation: least age of a status check before asking again, the pause
     #: between two calls to one gateway, and how long it keeps asking about expired attempts.
     RECONCILE_MIN_AGE_SECONDS = env_int("RECONCILE_MIN_AGE_SECONDS", 60)

@@ -33,6 +33,7 @@ from providers.base import (
 )
 from providers import REGISTRY
 from services import mail
+from services.bulkhead import GatewayBusy, gateway_slot
 from services.gateways import get_provider
 from services.orders import new_reference
 
@@ -145,16 +146,27 @@ def start_payment(order: Order, gateway: str) -> Payment:
     if not provider.accepts(provider.settings, order.currency):
         raise PaymentStartError(_("%(gateway)s does not accept %(currency)s.",
                                   gateway=provider.display_name, currency=order.currency))
-    payment = Payment(order=order, reference=new_reference("PAY", 12), gateway=gateway,
-                      amount=order.total, currency=order.currency, status="created")
-    db.session.add(payment)
-    db.session.commit()
     try:
-        hosted = provider.create(checkout_request(order, payment))
-    except ProviderError as exc:
-        _record_create_failure(payment, exc)
-        status = 503 if isinstance(exc, ProviderUnavailable) else 502
-        raise PaymentStartError(_customer_message(provider.display_name, exc), status) from None
+        with gateway_slot(gateway, "create", current_app.config["GATEWAY_CONCURRENCY"]):
+            payment = Payment(order=order, reference=new_reference("PAY", 12), gateway=gateway,
+                              amount=order.total, currency=order.currency, status="created")
+            db.session.add(payment)
+            db.session.commit()
+            sent = checkout_request(order, payment)
+            _release_connection()  # no database connection held while the gateway thinks
+            try:
+                hosted = provider.create(sent)
+            except ProviderError as exc:
+                _record_create_failure(payment, exc)
+                status = 503 if isinstance(exc, ProviderUnavailable) else 502
+                raise PaymentStartError(_customer_message(provider.display_name, exc), status) from None
+    except GatewayBusy:
+        # No attempt is opened (the order stays pending, payable again): answered at once
+        # instead of waiting behind the calls already stuck on this gateway.
+        log.warning("order %s: %s busy, checkout answered 'try again'", order.reference, gateway)
+        raise PaymentStartError(_("%(gateway)s is very busy right now. Your cart is saved: please try "
+                                  "again in a moment, or choose another payment method.",
+                                  gateway=provider.display_name), 503) from None
     _move(payment, "pending", gateway_ref=hosted.gateway_ref, redirect_url=hosted.redirect_url,
           gateway_ref2=hosted.gateway_ref2 or None)
     log_event(payment, gateway, "created", {"sent": hosted.sent, "received": hosted.raw},
@@ -162,6 +174,17 @@ def start_payment(order: Order, gateway: str) -> Payment:
     db.session.commit()
     log.info("payment %s for order %s opened at %s", payment.reference, order.reference, gateway)
     return payment
+
+
+def _release_connection() -> None:
+    """End the read-only transaction the request opened, giving its connection back to the
+    pool, without expiring what was loaded (nothing was written since the last commit)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _record_create_failure(payment: Payment, exc: ProviderError) -> None:
@@ -308,7 +331,10 @@ def refresh_status(payment: Payment, *, force: bool = False, kind: str = "status
     payment.last_checked_at = utcnow()
     db.session.commit()
     try:
-        report = get_provider(payment.gateway).fetch_status(payment_ref(payment))
+        with gateway_slot(payment.gateway, "status", current_app.config["GATEWAY_CONCURRENCY"]):
+            report = get_provider(payment.gateway).fetch_status(payment_ref(payment))
+    except GatewayBusy:
+        return None  # the gateway's status slots are all taken: ask another time, do not queue
     except (ProviderError, KeyError) as exc:
         log_event(payment, payment.gateway, kind, payload, note=_join(note, f"status check failed: {exc}"))
         db.session.commit()
