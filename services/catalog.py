@@ -1,24 +1,189 @@
-"""Reading the catalogue: products sold in a currency, by category or search."""
+"""Reading the catalogue: products sold in a currency, by category or search.
+
+What the shop's pages show of the catalogue changes rarely, so it is cached per
+process, keyed by the ``catalog_version`` counter (one row, read once per request):
+the category list, and each page of the product grid per market, language, category,
+search and page, with its prices already formatted and its links already built.
+Every write to a product, price or category (the admin, stock taken at checkout,
+given back at expiry or cancel, demo data…) bumps the counter in its own
+transaction, through the session hooks at the bottom of this module, so every
+process stops using its cached pages at once. See docs/performance.md.
+"""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import request, session, url_for
+from sqlalchemy import event, or_, select, text
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from extensions import db
 from models import Category, Price, Product
 
 SEARCH_MAX = 80
 PER_PAGE = 24
+#: Cached grid pages per process (oldest dropped first); searches are the many.
+CACHE_MAX = 512
+CATALOG_TABLES = frozenset({"product", "price", "category"})
+_UNREAD = object()
 
 
-def categories() -> list[Category]:
-    """All categories in display order."""
-    return list(db.session.scalars(select(Category).order_by(Category.position, Category.name)))
+@dataclass(frozen=True)
+class CategoryView:
+    id: int
+    slug: str
+    name: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Card:
+    """One product of the grid, ready to print: no database, no formatting left to do."""
+
+    id: int
+    slug: str
+    name: str
+    image: str
+    stock: int
+    url: str
+    image_url: str
+    price_text: str
+
+
+@dataclass(frozen=True)
+class GridPage:
+    """A page of the grid. No COUNT: one row more than a page tells whether there is a next."""
+
+    items: tuple[Card, ...]
+    page: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+# --- the version counter ------------------------------------------------------------------
+
+def version() -> int | None:
+    """This request's catalogue version (read once per request); None when the counter row
+    is missing, and then nothing is cached."""
+    cached = getattr(request, "_catalog_version", _UNREAD)
+    if cached is _UNREAD:
+        cached = request._catalog_version = db.session.execute(
+            text("SELECT version FROM catalog_version WHERE id = 1")).scalar()
+    return cached
+
+
+def bump(session: Session | None = None) -> None:
+    """Mark the catalogue changed, in ``session``'s transaction (once per transaction)."""
+    session = session or db.session()
+    if session.info.get("catalog_bumped"):
+        return
+    session.info["catalog_bumped"] = True
+    connection = session.connection()
+    if connection.execute(text("UPDATE catalog_version SET version = version + 1 WHERE id = 1")).rowcount == 0:
+        # The row is created by the migration; a wiped table (test clean-up) starts again at a
+        # value no process can have cached.
+        connection.execute(text("INSERT INTO catalog_version (id, version) VALUES (1, :v)"),
+                           {"v": int(time.time() * 1000) % 2_000_000_000})
+
+
+class _Cache:
+    """A small thread-safe dict that forgets everything from older versions."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.version: int | None = None
+        self.data: dict = {}
+
+    def get(self, version: int | None, key):
+        if version is None or version != self.version:
+            return None
+        return self.data.get(key)
+
+    def put(self, version: int | None, key, value) -> None:
+        if version is None:
+            return
+        with self.lock:
+            if version != self.version:
+                if self.version is not None and version < self.version:
+                    return  # a slower request read an older version: keep the newer cache
+                self.version, self.data = version, {}
+            if len(self.data) >= CACHE_MAX:
+                self.data.pop(next(iter(self.data)))
+            self.data[key] = value
+
+
+_cache = _Cache()
+
+
+def clear_cache() -> None:
+    """Forget this process's cached pages (tests, benchmarks)."""
+    with _cache.lock:
+        _cache.version, _cache.data = None, {}
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def categories() -> list[CategoryView]:
+    """All categories in display order (cached per catalogue version)."""
+    current = version() if _in_request() else None
+    cached = _cache.get(current, "categories")
+    if cached is None:
+        cached = [CategoryView(c.id, c.slug, c.name, c.position) for c in
+                  db.session.scalars(select(Category).order_by(Category.position, Category.name))]
+        _cache.put(current, "categories", cached)
+    return cached
+
+
+def grid(currency: str, language: str, category: Category | CategoryView | None = None, query: str = "",
+         page: int = 1) -> GridPage:
+    """One page of the product grid, cached per version, market, language, category, search, page."""
+    query = _clean(query)
+    current = version()
+    key = ("grid", currency, language, category.id if category else None, query.casefold(), page,
+           request.script_root)
+    cached = _cache.get(current, key)
+    if cached is None:
+        from services.money import format_money
+
+        rows = list(db.session.scalars(
+            _products_stmt(currency, category, query).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
+        ).unique())
+        cards = tuple(
+            Card(p.id, p.slug, p.name, p.image, p.stock, url_for("shop.product", slug=p.slug),
+                 url_for("static", filename=p.image), format_money(p.prices[0].amount, currency, language))
+            for p in rows[:PER_PAGE])
+        cached = GridPage(cards, page, len(rows) > PER_PAGE)
+        _cache.put(current, key, cached)
+    return cached
 
 
 def products(currency: str, category: Category | None = None, query: str = "", page: int = 1):
-    """One page of the active products priced in ``currency``, optionally in a category or
-    matching ``query``. Each product's ``prices`` holds only that currency's price."""
+    """One page of the active products priced in ``currency`` (ORM objects, not cached),
+    optionally in a category or matching ``query``. Each product's ``prices`` holds only
+    that currency's price."""
+    return db.paginate(_products_stmt(currency, category, _clean(query)), page=page, per_page=PER_PAGE,
+                       error_out=False)
+
+
+def _clean(query: str) -> str:
+    return query.strip()[:SEARCH_MAX]
+
+
+def _products_stmt(currency: str, category, query: str):
     stmt = (
         select(Product)
         .join(Price, (Price.product_id == Product.id) & (Price.currency == currency))
@@ -28,16 +193,15 @@ def products(currency: str, category: Category | None = None, query: str = "", p
     )
     if category is not None:
         stmt = stmt.where(Product.category_id == category.id)
-    query = query.strip()[:SEARCH_MAX]
     if query:
         like = f"%{query.replace('%', '').replace('_', '')}%"
         stmt = stmt.where(or_(Product.name.ilike(like), Product.description.ilike(like)))
-    return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+    return stmt
 
 
-def category_by_slug(slug: str) -> Category | None:
-    """The category called ``slug``."""
-    return db.session.scalar(select(Category).where(Category.slug == slug))
+def category_by_slug(slug: str) -> CategoryView | None:
+    """The category called ``slug`` (from the cached list)."""
+    return next((c for c in categories() if c.slug == slug), None)
 
 
 def product_by_slug(slug: str) -> Product | None:
@@ -46,3 +210,51 @@ def product_by_slug(slug: str) -> Product | None:
         select(Product).where(Product.slug == slug, Product.active.is_(True))
         .options(selectinload(Product.prices), joinedload(Product.category))
     )
+
+
+def page_etag(*parts: object) -> str | None:
+    """An ETag for a catalogue page as this browser sees it: the catalogue version, the
+    market, language, cart size and the session's CSRF secret (the page's forms carry a
+    token made from it), and ``parts``. None when the page must be rendered anyway
+    (pending flash messages, no session secret yet, no version)."""
+    current = version()
+    secret = session.get("csrf_token")
+    if current is None or not secret or session.get("_flashes"):
+        return None
+    from services import cart as cart_service
+    from services.i18n import current_language
+
+    raw = repr((current, cart_service.current_currency(), current_language(),
+                sum(cart_service.raw_items().values()), secret, request.full_path, *parts))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _in_request() -> bool:
+    from flask import has_request_context
+
+    return has_request_context()
+
+
+# --- invalidation: every write to the catalogue's tables bumps the version ----------------
+
+@event.listens_for(Session, "before_flush")
+def _flushing_catalogue(session: Session, _context, _instances) -> None:
+    catalogue = (Product, Price, Category)
+    if any(isinstance(o, catalogue) for o in session.new) or \
+            any(isinstance(o, catalogue) for o in session.deleted) or \
+            any(isinstance(o, catalogue) and session.is_modified(o) for o in session.dirty):
+        bump(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executing_on_catalogue(state) -> None:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in CATALOG_TABLES:
+        bump(state.session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, _transaction) -> None:
+    session.info.pop("catalog_bumped", None)

@@ -1,7 +1,7 @@
 """Catalogue, product pages, market selector and cart."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 
@@ -36,9 +36,32 @@ def index():
         category = catalog.category_by_slug(request.args["category"]) or abort(404)
     query = request.args.get("q", "")
     page = request.args.get("page", 1, type=int)
-    pagination = catalog.products(cart_service.current_currency(), category, query, max(page, 1))
-    return render_template("shop/index.html", products=pagination.items, pagination=pagination,
-                           category=category, query=query)
+    etag = catalog.page_etag()
+    if etag and etag in request.if_none_match:
+        return _not_modified(etag)
+    pagination = catalog.grid(cart_service.current_currency(), current_language(), category, query,
+                              min(max(page or 1, 1), 10_000))
+    return _revalidated(render_template("shop/index.html", products=pagination.items, pagination=pagination,
+                                        category=category, query=query))
+
+
+def _not_modified(etag: str):
+    """304: the browser's copy is what we would render (catalogue pages only, see page_etag)."""
+    response = make_response("", 304)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _revalidated(body: str):
+    """A catalogue page the browser may keep and revalidate with If-None-Match."""
+    response = make_response(body)
+    etag = catalog.page_etag()  # after rendering: the session has its CSRF secret now
+    if etag:
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.vary.add("Cookie")
+    return response
 
 
 @bp.get("/products/<slug>")
