@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import request, session, url_for
@@ -81,8 +82,8 @@ def version() -> int | None:
     is missing, and then nothing is cached."""
     cached = getattr(request, "_catalog_version", _UNREAD)
     if cached is _UNREAD:
-        cached = request._catalog_version = db.session.execute(
-            text("SELECT version FROM catalog_version WHERE id = 1")).scalar()
+        cached = request._catalog_version = db.session.connection().exec_driver_sql(
+            "SELECT version FROM catalog_version WHERE id = 1").scalar()
     return cached
 
 
@@ -227,6 +228,34 @@ def page_etag(*parts: object) -> str | None:
     raw = repr((current, cart_service.current_currency(), current_language(),
                 sum(cart_service.raw_items().values()), secret, request.full_path, *parts))
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+#: Stands for this request's CSRF token in a cached page (letters only: nothing to escape).
+TOKEN_SLOT = "CSRFTOKENSLOTa7f3c9e1d5b2"
+
+
+def cached_page(render: Callable[..., str]) -> str:
+    """A catalogue page's HTML, rendered once per catalogue version, market, language, cart
+    size and URL, then served from memory with this request's CSRF token put in its slot.
+
+    ``render(**context)`` renders the page; the context it is given replaces ``csrf_token()``
+    by the slot. A page with flash messages (shown once) is rendered as usual. Only for
+    pages whose HTML depends on nothing else of the session than the key says."""
+    from flask_wtf.csrf import generate_csrf
+
+    from services import cart as cart_service
+    from services.i18n import current_language
+
+    current = version()
+    if current is None or session.get("_flashes"):
+        return render()
+    key = ("page", cart_service.current_currency(), current_language(),
+           sum(cart_service.raw_items().values()), request.script_root, request.full_path)
+    html = _cache.get(current, key)
+    if html is None:
+        html = render(csrf_token=lambda: TOKEN_SLOT)
+        _cache.put(current, key, html)
+    return html.replace(TOKEN_SLOT, generate_csrf())
 
 
 def _in_request() -> bool:

@@ -101,3 +101,16 @@ def test_grid_pages_need_no_count(client, ctx):
         event.remove(db.engine, "before_cursor_execute", listener)
     assert not any("count(" in s.lower() for s in cold)
     assert len(seen) == 1 and "catalog_version" in seen[0]  # warm: only the version is read
+
+
+def test_a_cached_page_carries_each_browsers_own_csrf_token(base_url, ctx):
+    from services.catalog import TOKEN_SLOT
+    from tests.helpers import CSRF, Shopper
+
+    with Shopper(base_url) as first, Shopper(base_url) as second:
+        pages = [first.get("/").text, second.get("/").text]
+        tokens = [set(CSRF.findall(page)) for page in pages]
+        assert all(len(t) == 1 for t in tokens) and tokens[0] != tokens[1]
+        assert not any(TOKEN_SLOT in page for page in pages)
+        assert second.add_to_cart("savon-noir").status_code == 303  # the token works for its session
+        assert "(1)" in text_of(second.get("/")) and "(1)" not in text_of(first.get("/"))

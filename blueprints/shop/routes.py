@@ -39,10 +39,14 @@ def index():
     etag = catalog.page_etag()
     if etag and etag in request.if_none_match:
         return _not_modified(etag)
-    pagination = catalog.grid(cart_service.current_currency(), current_language(), category, query,
-                              min(max(page or 1, 1), 10_000))
-    return _revalidated(render_template("shop/index.html", products=pagination.items, pagination=pagination,
-                                        category=category, query=query))
+
+    def render(**context) -> str:
+        pagination = catalog.grid(cart_service.current_currency(), current_language(), category, query,
+                                  min(max(page or 1, 1), 10_000))
+        return render_template("shop/index.html", products=pagination.items, pagination=pagination,
+                               category=category, query=query, **context)
+
+    return _revalidated(catalog.cached_page(render))
 
 
 def _not_modified(etag: str):
