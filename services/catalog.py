@@ -213,6 +213,47 @@ def product_by_slug(slug: str) -> Product | None:
     )
 
 
+@dataclass(frozen=True)
+class PriceView:
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class ProductView:
+    """What the product page shows of a product, cached per catalogue version."""
+
+    id: int
+    slug: str
+    name: str
+    description: str
+    image: str
+    stock: int
+    category: CategoryView | None
+    prices: tuple[PriceView, ...]
+
+    def price_in(self, currency: str) -> PriceView | None:
+        return next((p for p in self.prices if p.currency == currency), None)
+
+
+def product_view(slug: str) -> ProductView | None:
+    """The active product called ``slug``, as the product page shows it (cached)."""
+    current = version()
+    key = ("product", slug)
+    cached = _cache.get(current, key)
+    if cached is None:
+        product = product_by_slug(slug)
+        if product is None:
+            return None  # unknown slugs are not cached: anyone can make up many
+        category = product.category
+        cached = ProductView(
+            product.id, product.slug, product.name, product.description, product.image, product.stock,
+            CategoryView(category.id, category.slug, category.name, category.position) if category else None,
+            tuple(PriceView(p.amount, p.currency) for p in product.prices))
+        _cache.put(current, key, cached)
+    return cached
+
+
 def page_etag(*parts: object) -> str | None:
     """An ETag for a catalogue page as this browser sees it: the catalogue version, the
     market, language, cart size and the session's CSRF secret (the page's forms carry a

@@ -114,3 +114,14 @@ def test_a_cached_page_carries_each_browsers_own_csrf_token(base_url, ctx):
         assert not any(TOKEN_SLOT in page for page in pages)
         assert second.add_to_cart("savon-noir").status_code == 303  # the token works for its session
         assert 'id="cart-count">1<' in second.get("/").text and 'id="cart-count">0<' in first.get("/").text
+
+
+def test_product_page_follows_stock_and_price(shopper, ctx):
+    assert "in stock" in text_of(shopper.get("/products/savon-noir"))
+    product = _product("savon-noir")
+    product.stock = 0
+    next(p for p in product.prices if p.currency == "XOF").amount = 123_400
+    db.session.commit()
+    page = text_of(shopper.get("/products/savon-noir"))
+    assert "Out of stock" in page and "123 400" in page
+    assert shopper.get("/products/no-such-thing").status_code == 404

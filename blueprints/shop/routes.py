@@ -71,7 +71,7 @@ def _revalidated(body: str):
 @bp.get("/products/<slug>")
 def product(slug: str):
     """One product: description, price in the market's currency, stock."""
-    item = catalog.product_by_slug(slug) or abort(404)
+    item = catalog.product_view(slug) or abort(404)
     form = AddToCartForm(product_id=item.id)
     return render_template("shop/product.html", product=item, form=form,
                            price=item.price_in(cart_service.current_currency()))
