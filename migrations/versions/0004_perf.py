@@ -1,6 +1,7 @@
-"""catalogue version counter (cache invalidation across processes)
+"""catalogue version counter (cache invalidation across processes); covering index for the
+dashboard's per-currency totals
 
-Revision ID: 0004_catalog_version
+Revision ID: 0004_perf
 Revises: 0003
 Create Date: 2026-11-29 13:20:00
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004_catalog_version'
+revision = '0004_perf'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
@@ -24,7 +25,9 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_version')),
     )
     op.bulk_insert(table, [{'id': 1, 'version': 1}])
+    op.create_index('ix_orders_totals', 'orders', ['currency', 'status', 'created_at', 'total'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_orders_totals', table_name='orders')
     op.drop_table('catalog_version')
