@@ -275,13 +275,14 @@ def page_etag(*parts: object) -> str | None:
 TOKEN_SLOT = "CSRFTOKENSLOTa7f3c9e1d5b2"
 
 
-def cached_page(render: Callable[..., str]) -> str:
+def cached_page(render: Callable[[], str]) -> str:
     """A catalogue page's HTML, rendered once per catalogue version, market, language, cart
     size and URL, then served from memory with this request's CSRF token put in its slot.
 
-    ``render(**context)`` renders the page; the context it is given replaces ``csrf_token()``
-    by the slot. A page with flash messages (shown once) is rendered as usual. Only for
-    pages whose HTML depends on nothing else of the session than the key says."""
+    ``render()`` renders the page as usual; this request's token is then swapped for the slot
+    before the HTML is kept (the token is a long random string: nothing else matches it). A
+    page with flash messages (shown once) is rendered and not kept. Only for pages whose HTML
+    depends on nothing else of the session than the key says."""
     from flask_wtf.csrf import generate_csrf
 
     from services import cart as cart_service
@@ -293,10 +294,12 @@ def cached_page(render: Callable[..., str]) -> str:
     key = ("page", cart_service.current_currency(), current_language(),
            sum(cart_service.raw_items().values()), request.script_root, request.full_path)
     html = _cache.get(current, key)
+    token = generate_csrf()
     if html is None:
-        html = render(csrf_token=lambda: TOKEN_SLOT)
-        _cache.put(current, key, html)
-    return html.replace(TOKEN_SLOT, generate_csrf())
+        page = render()
+        _cache.put(current, key, page.replace(token, TOKEN_SLOT))
+        return page
+    return html.replace(TOKEN_SLOT, token)
 
 
 def _in_request() -> bool:

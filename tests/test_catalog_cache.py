@@ -125,3 +125,18 @@ def test_product_page_follows_stock_and_price(shopper, ctx):
     page = text_of(shopper.get("/products/savon-noir"))
     assert "Out of stock" in page and "123 400" in page
     assert shopper.get("/products/no-such-thing").status_code == 404
+
+
+def test_product_page_304_and_own_token(base_url, ctx):
+    from tests.helpers import CSRF, Shopper
+
+    with Shopper(base_url) as first, Shopper(base_url) as second:
+        first.get("/"), second.get("/")
+        a, b = first.get("/products/savon-noir"), second.get("/products/savon-noir")
+        assert CSRF.findall(a.text) != CSRF.findall(b.text)
+        assert first.get("/products/savon-noir", headers={"If-None-Match": a.headers["ETag"]}).status_code == 304
+        form = CSRF.search(b.text).group(1)
+        product_id = _product("savon-noir").id
+        added = second.http.post(second.url("/cart/add"), data={"csrf_token": form, "product_id": product_id,
+                                                                 "quantity": 2}, allow_redirects=False)
+        assert added.status_code == 303 and 'id="cart-count">2<' in second.get("/").text

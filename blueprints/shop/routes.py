@@ -40,11 +40,11 @@ def index():
     if etag and etag in request.if_none_match:
         return _not_modified(etag)
 
-    def render(**context) -> str:
+    def render() -> str:
         pagination = catalog.grid(cart_service.current_currency(), current_language(), category, query,
                                   min(max(page or 1, 1), 10_000))
         return render_template("shop/index.html", products=pagination.items, pagination=pagination,
-                               category=category, query=query, **context)
+                               category=category, query=query)
 
     return _revalidated(catalog.cached_page(render))
 
@@ -72,9 +72,15 @@ def _revalidated(body: str):
 def product(slug: str):
     """One product: description, price in the market's currency, stock."""
     item = catalog.product_view(slug) or abort(404)
-    form = AddToCartForm(product_id=item.id)
-    return render_template("shop/product.html", product=item, form=form,
-                           price=item.price_in(cart_service.current_currency()))
+    etag = catalog.page_etag()
+    if etag and etag in request.if_none_match:
+        return _not_modified(etag)
+
+    def render() -> str:
+        return render_template("shop/product.html", product=item, form=AddToCartForm(product_id=item.id),
+                               price=item.price_in(cart_service.current_currency()))
+
+    return _revalidated(catalog.cached_page(render))
 
 
 @bp.post("/market")
