@@ -59,12 +59,15 @@ class Customer:
             cookie.secure = False
 
     def checkout(self) -> tuple[int, float, bool]:
+        self.http.close()  # a fresh connection: a kept-alive one may be closed by the server meanwhile
         start = time.perf_counter()
         try:
             r = self.http.post(self.base + "/checkout", data={**CUSTOMER, "gateway": "ligdicash", "csrf_token": self.token,
                                                              "checkout_key": self.key}, allow_redirects=False, timeout=40)
-        except requests.RequestException:
+        except requests.Timeout:
             return 0, time.perf_counter() - start, False  # 0: no answer within 40 s
+        except requests.ConnectionError:
+            return -1, time.perf_counter() - start, False  # -1: connection refused or reset
         return r.status_code, time.perf_counter() - start, ("very busy" in r.text or "très sollicité" in r.text)
 
 
@@ -164,7 +167,7 @@ def run_config(db: str, label: str, threads: int | None, limit: int | None, n: i
         waited = [s for code, s, b in results if not b]
         codes = {c: sum(1 for r in results if r[0] == c) for c in sorted({r[0] for r in results})}
         rows.append([label, f"{n} checkouts waiting 10 s on LigdiCash", lat(slow_home), lat(slow_calls),
-                     ", ".join(f"{k or 'no answer'}: {v}" for k, v in codes.items()) + f" ({len(busy)} 'busy')",
+                     ", ".join(f"{ {0: 'no answer in 40 s', -1: 'connection error'}.get(k, k)}: {v}" for k, v in codes.items()) + f" ({len(busy)} 'busy')",
                      (f"busy in {common.ms(statistics.median(busy))} ms" if busy else "")
                      + ("; " if busy and waited else "")
                      + (f"others {statistics.median(waited):.1f} s" if waited else "")])
