@@ -33,6 +33,8 @@ SECRET_KEY = "bench-secret-key-not-for-production"
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 #: PostgreSQL bench databases are <prefix><tag>, created and dropped (BENCH_PG_PREFIX, e.g. perf_bench_).
 PG_PREFIX = os.environ.get("BENCH_PG_PREFIX", "bench_")
+#: Threads per gunicorn worker, as gunicorn.conf.py reads them.
+THREADS = os.environ.get("GUNICORN_THREADS", "16")
 LOG_DIR = Path(tempfile.gettempdir()) / "comptoir-bench-logs"
 
 # Production config, set before ``config`` is first imported (its classes read the environment).
