@@ -309,6 +309,9 @@ def _in_request() -> bool:
 
 
 # --- invalidation: every write to the catalogue's tables bumps the version ----------------
+# Writes only mark the transaction; the counter is bumped just before it commits. Taking the
+# counter row's lock last keeps lock order the same in every transaction (product rows, then the
+# counter): two checkouts reserving the same products cannot deadlock on it.
 
 @event.listens_for(Session, "before_flush")
 def _flushing_catalogue(session: Session, _context, _instances) -> None:
@@ -316,7 +319,7 @@ def _flushing_catalogue(session: Session, _context, _instances) -> None:
     if any(isinstance(o, catalogue) for o in session.new) or \
             any(isinstance(o, catalogue) for o in session.deleted) or \
             any(isinstance(o, catalogue) and session.is_modified(o) for o in session.dirty):
-        bump(session)
+        session.info["catalog_dirty"] = True
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -325,9 +328,20 @@ def _executing_on_catalogue(state) -> None:
         return
     table = getattr(state.statement, "table", None)
     if getattr(table, "name", None) in CATALOG_TABLES:
-        bump(state.session)
+        state.session.info["catalog_dirty"] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _committing(session: Session) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # what commit would flush next: its catalogue writes count too
+    if session.info.pop("catalog_dirty", False):
+        bump(session)
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _transaction_ended(session: Session, _transaction) -> None:
+def _transaction_ended(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return  # a flush's own subtransaction, or a savepoint: the real transaction goes on
     session.info.pop("catalog_bumped", None)
+    session.info.pop("catalog_dirty", None)

@@ -323,15 +323,17 @@ def payment_ref(payment: Payment) -> PaymentRef:
 
 
 def refresh_status(payment: Payment, *, force: bool = False, kind: str = "status-check",
-                   payload: Any = None, note: str = "") -> StatusReport | None:
+                   payload: Any = None, note: str = "", limited: bool = True) -> StatusReport | None:
     """Ask the gateway about an open payment (at most every STATUS_RECHECK_SECONDS
-    unless forced) and apply its answer. None when nothing was asked or it failed."""
+    unless forced) and apply its answer. None when nothing was asked or it failed.
+    ``limited``: skip the call when the gateway's status slots are all taken (bulkhead);
+    a callback's confirmation is not limited (the gateway paces its own callbacks)."""
     if not force and not _due_for_check(payment):
         return None
     payment.last_checked_at = utcnow()
     db.session.commit()
     try:
-        with gateway_slot(payment.gateway, "status", current_app.config["GATEWAY_CONCURRENCY"]):
+        with gateway_slot(payment.gateway, "status", current_app.config["GATEWAY_CONCURRENCY"] if limited else 0):
             report = get_provider(payment.gateway).fetch_status(payment_ref(payment))
     except GatewayBusy:
         return None  # the gateway's status slots are all taken: ask another time, do not queue
@@ -419,7 +421,8 @@ def _handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
     if notice.verified and notice.claimed_status:
         report = StatusReport(notice.claimed_status, notice.amount, notice.currency, notice.payload)
         apply_update(payment, report, kind="callback", payload=notice.payload, note=note)
-    elif refresh_status(payment, force=True, kind="callback", payload=notice.payload, note=note) is None \
+    elif refresh_status(payment, force=True, kind="callback", payload=notice.payload, note=note,
+                        limited=False) is None \
             and payment.status in Payment.ACTIVE:
         return 503, {"error": "could not confirm with the gateway; retry later"}
     return 200, {"ok": True, "status": payment.status}
