@@ -136,6 +136,9 @@ class Config:
     #: An attempt still ``created`` (never opened at the gateway) after this long was left by a
     #: request that died: reconciliation and the next checkout end it as ``error``.
     CREATED_STALE_SECONDS = env_int("CREATED_STALE_SECONDS", 120)
+    #: Calls in flight to one gateway per process (create and status apart); one more is told
+    #: "busy, try again" at once. Keep it well under gunicorn's threads (docs/performance.md).
+    GATEWAY_CONCURRENCY = env_int("GATEWAY_CONCURRENCY", 4)
     #: Reconciliation: least age of a status check before asking again, the pause
     #: between two calls to one gateway, and how long it keeps asking about expired attempts.
     RECONCILE_MIN_AGE_SECONDS = env_int("RECONCILE_MIN_AGE_SECONDS", 60)

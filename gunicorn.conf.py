@@ -3,9 +3,11 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads keep the shop answering while one customer waits on a slow gateway.
+# Threads keep the shop answering while customers wait on a slow gateway; the per-gateway
+# bulkhead (GATEWAY_CONCURRENCY, 4 create + 4 status calls per process) keeps one gateway from
+# taking more than half of them. Why threads and not gevent: docs/performance.md.
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 # Above the gateway timeout (10 s), below the router's 30 s limit.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "25"))
 accesslog = "-"

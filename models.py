@@ -191,6 +191,8 @@ class Order(db.Model):
 
 # Searching by e-mail in any case uses this index (declared here, it needs the column).
 Index("ix_orders_email_lower", func.lower(Order.customer_email))
+# The dashboard's per-currency totals of a filtered set read this index alone (index-only scan).
+Index("ix_orders_totals", Order.currency, Order.status, Order.created_at, Order.total)
 
 
 class DeliveryZone(db.Model):
@@ -404,6 +406,8 @@ class AdminSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 LINK_STATUSES = ("open", "paid", "expired", "cancelled")
 LINK_STATUSES_SQL = _sql_list(LINK_STATUSES)
 
@@ -432,3 +436,13 @@ class PaymentLink(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     order: Mapped[Order] = relationship()
+
+
+class CatalogVersion(db.Model):
+    """One row: a counter bumped in the same transaction as every product, price, category or
+    stock change, so that every process sees its catalogue caches are stale (services/catalog.py)."""
+
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, render_template, request, url_for
 from flask_babel import Babel
 from markupsafe import Markup
 from wtforms import Form, HiddenField, IntegerField, SelectField, SubmitField
@@ -60,6 +60,21 @@ class Item:
 
     def price_in(self, currency: str) -> Price | None:
         return next((p for p in self.prices if p.currency == currency), None)
+
+    # What the catalogue template reads of a grid card; the shop caches these, the baseline
+    # builds them on every render (as the template did before the shop's cache).
+    @property
+    def url(self) -> str:
+        return url_for("shop.product", slug=self.slug)
+
+    @property
+    def image_url(self) -> str:
+        return url_for("static", filename=self.image)
+
+    @property
+    def price_text(self) -> str:
+        price = self.price_in(CURRENCY)
+        return format_money(price.amount, price.currency) if price else ""
 
 
 CATS = [Cat(i + 1, slug, name, i) for i, (slug, name) in enumerate(CATEGORIES)]

@@ -149,7 +149,7 @@ def run_config(db: str, workers: int, n: int, concurrency: int, sim_port: int) -
             for label in ("first delivery", "duplicate"):
                 seconds, codes = fire(port, callbacks, concurrency, gateway == "irembopay")
                 paid = paid_count(app, gateway)
-                rows.append([f"{db}, {workers} worker{'s' if workers > 1 else ''} x 4 threads",
+                rows.append([f"{db}, {workers} worker{'s' if workers > 1 else ''} x {common.THREADS} threads",
                              "LigdiCash (confirm call)" if gateway == "ligdicash" else "IremboPay (HMAC)",
                              label, len(callbacks), f"{len(callbacks) / seconds:,.0f}",
                              common.ms(seconds / len(callbacks) * concurrency),

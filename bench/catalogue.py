@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> list[str]:
             f"{ratio:.0%}", "met" if ratio >= TARGET else "MISSED",
             sum(r.errors for r in shop + base),
         ])
-    title = (f"Catalogue throughput ({args.db}; gunicorn.conf.py: gthread, 2 workers x 4 threads; "
+    title = (f"Catalogue throughput ({args.db}; gunicorn.conf.py: gthread, 2 workers x {common.THREADS} threads; "
              f"{tool}, {args.connections} connections, {args.runs} x {args.seconds:g} s per cell, "
              f"median [min-max] req/s, median p50 / p99 ms)")
     return [common.table(

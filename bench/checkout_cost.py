@@ -12,7 +12,8 @@ catalogue of 100 and of 10,000 products and a cart of 1 and of 20 lines.
 
     .venv/bin/python bench/checkout_cost.py [--quick] [--checkouts N] [--db sqlite|pg]
 
-Target (issue 9): median checkout under 30 ms on SQLite; statement counts constant.
+Target (issues 9, 16): median checkout under 30 ms with 1 line, 50 ms with 20, excluding the gateway
+(judged on this process's CPU time, the machine being shared); statement counts constant.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ DELIVERY = re.compile(r'<input checked id="delivery-\d+" name="delivery" type="r
 REFERER = {"Referer": "https://localhost/"}
 CUSTOMER = {"name": "Awa Ouédraogo", "email": "awa@example.bf", "phone": "+226 70 12 34 56"}
 TARGET_MS = 30.0
+TARGET_20_MS = 50.0  # issue 16: 20 cart lines
 SIZES = (100, 10_000)
 LINES = (1, 20)
 
@@ -41,15 +43,16 @@ class GatewayTimer:
     def __init__(self) -> None:
         from providers.base import GatewayHTTP
 
-        self.cls, self.original, self.spent = GatewayHTTP, GatewayHTTP.request, 0.0
+        self.cls, self.original, self.spent, self.cpu = GatewayHTTP, GatewayHTTP.request, 0.0, 0.0
         timer = self
 
         def timed(http, method, url, **kwargs):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             try:
                 return timer.original(http, method, url, **kwargs)
             finally:
                 timer.spent += time.perf_counter() - start
+                timer.cpu += time.process_time() - cpu
 
         GatewayHTTP.request = timed
 
@@ -71,18 +74,21 @@ def fill_cart(client, product_ids: list[int]) -> None:
         assert r.status_code == 303 and "/cart" in r.headers["Location"], r.status_code
 
 
-def one_checkout(client, counter, timer) -> tuple[float, float, int]:
-    """POST /checkout once; (seconds, seconds waiting on the gateway, SQL statements)."""
+def one_checkout(client, counter, timer, cpu_out: list | None = None) -> tuple[float, float, int]:
+    """POST /checkout once; (seconds, seconds waiting on the gateway, SQL statements); the CPU
+    seconds of this process outside the gateway call are appended to ``cpu_out``."""
     page = client.get("/checkout").get_data(as_text=True)
     data = {**CUSTOMER, "gateway": "ligdicash", "csrf_token": token(page), "checkout_key": token(page, KEY)}
     delivery = DELIVERY.search(page)  # the preselected pickup point, when the market has delivery options
     if delivery:
         data["delivery"] = delivery.group(1)
     counter.reset()
-    timer.spent = 0.0
-    start = time.perf_counter()
+    timer.spent = timer.cpu = 0.0
+    start, cpu = time.perf_counter(), time.process_time()
     r = client.post("/checkout", data=data, headers=REFERER)
     elapsed = time.perf_counter() - start
+    if cpu_out is not None:
+        cpu_out.append(time.process_time() - cpu - timer.cpu)
     assert r.status_code == 303 and "/_sim/ligdicash/pay/invoice/" in r.headers["Location"], (
         r.status_code, r.headers.get("Location"))
     return elapsed, timer.spent, counter.count
@@ -127,19 +133,21 @@ def main(argv: list[str] | None = None) -> list[str]:
             timer = GatewayTimer()
             try:
                 for lines in LINES:
-                    times, gateway, counts = [], [], []
+                    times, gateway, counts, cpus = [], [], [], []
                     for i in range(args.checkouts + 3):  # the first 3 warm up and are dropped
                         client = app.test_client()
                         fill_cart(client, ids[i * 7 % (len(ids) - lines):][:lines])
-                        t, g, n = one_checkout(client, counter, timer)
+                        t, g, n = one_checkout(client, counter, timer, cpus)
                         if i >= 3:
                             times.append(t), gateway.append(g), counts.append(n)
+                    cpu = statistics.median(cpus[3:])
                     med = statistics.median(times)
                     timing_rows.append([
                         f"{size:,}", lines, len(times), common.ms(med), common.ms(common.percentile(times, 90)),
                         common.ms(statistics.median(gateway)),
-                        common.ms(statistics.median(t - g for t, g in zip(times, gateway))),
-                        "met" if med * 1000 < TARGET_MS else "MISSED"])
+                        common.ms(statistics.median(t - g for t, g in zip(times, gateway))), common.ms(cpu),
+                        ("met" if cpu * 1000 < (TARGET_MS if lines == 1 else TARGET_20_MS) else "MISSED")
+                        + f" (< {TARGET_MS if lines == 1 else TARGET_20_MS} ms)"])
                     count_rows.append([f"{size:,}", lines, "checkout POST", _spread(counts)])
                 with app.app_context():
                     from models import Order
@@ -158,7 +166,7 @@ def main(argv: list[str] | None = None) -> list[str]:
                     common.drop_pg(db_url)
     out = [common.table(
         ["products", "cart lines", "checkouts", "median ms", "p90 ms", "of which gateway call (median ms)",
-         "excluding gateway (median ms)", "target < 30 ms"], timing_rows,
+         "excluding gateway (median ms)", "CPU excluding gateway (median ms)", "target (on CPU)"], timing_rows,
         f"Checkout POST, request to 303 ({args.db}; in-process Flask test client, production config; "
         "LigdiCash simulator in its own gunicorn process on loopback)")]
     for label in pages[SIZES[0]]:

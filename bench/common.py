@@ -31,6 +31,10 @@ PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).parent / "gunicorn")
 SECRET_KEY = "bench-secret-key-not-for-production"
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+#: PostgreSQL bench databases are <prefix><tag>, created and dropped (BENCH_PG_PREFIX, e.g. perf_bench_).
+PG_PREFIX = os.environ.get("BENCH_PG_PREFIX", "bench_")
+#: Threads per gunicorn worker, as gunicorn.conf.py reads them.
+THREADS = os.environ.get("GUNICORN_THREADS", "16")
 LOG_DIR = Path(tempfile.gettempdir()) / "comptoir-bench-logs"
 
 # Production config, set before ``config`` is first imported (its classes read the environment).
@@ -136,8 +140,8 @@ def pg_available() -> bool:
 
 def pg_url(tag: str) -> str:
     """A fresh PostgreSQL database ``bench_<tag>`` (dropped first if present)."""
-    name = f"bench_{tag}"
-    assert re.fullmatch(r"bench_[a-z0-9_]+", name), name
+    name = f"{PG_PREFIX}{tag}"
+    assert re.fullmatch(r"[a-z_]*bench_[a-z0-9_]+", name), name
     psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     psql(f"CREATE DATABASE {name}")
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
@@ -145,7 +149,7 @@ def pg_url(tag: str) -> str:
 
 def drop_pg(url: str) -> None:
     name = url.rsplit("/", 1)[1]
-    if name.startswith("bench_"):
+    if name.startswith(PG_PREFIX):
         with contextlib.suppress(Exception):
             psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

@@ -1,6 +1,6 @@
 """Run the main benchmarks one after the other and print their tables (``make bench``).
 
-    .venv/bin/python bench/run.py [--quick] [--only catalogue,checkout,callbacks,growth] [--save FILE]
+    .venv/bin/python bench/run.py [--quick] [--only floor,catalogue,slow_gateway,checkout,callbacks,growth] [--save FILE]
 
 ``--quick`` (``make bench QUICK=1``) shortens every benchmark to a smoke run
 (about 3 minutes instead of about 10). All servers started are stopped at the end.
@@ -21,9 +21,11 @@ import callbacks  # noqa: E402
 import catalogue  # noqa: E402
 import checkout_cost  # noqa: E402
 import growth  # noqa: E402
+import profile_pages  # noqa: E402
+import slow_gateway  # noqa: E402
 
-SUITES = {"catalogue": catalogue.main, "checkout": checkout_cost.main,
-          "callbacks": callbacks.main, "growth": growth.main}
+SUITES = {"floor": profile_pages.main, "catalogue": catalogue.main, "slow_gateway": slow_gateway.main,
+          "checkout": checkout_cost.main, "callbacks": callbacks.main, "growth": growth.main}
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ from providers.base import (
 )
 from providers import REGISTRY
 from services import pacing, states
+from services.bulkhead import GatewayBusy, gateway_slot
 from services.gateways import get_provider
 from services.references import new_reference
 from services.states import AttentionKind, PaymentStatus, Rejection
@@ -137,11 +138,29 @@ def start_payment(order: Order, gateway: str) -> Payment:
         raise PaymentStartError(_("%(gateway)s does not accept %(currency)s.",
                                   gateway=provider.display_name, currency=order.currency))
     end_stale_attempts(order)
-    payment, inserted = _insert_attempt(order, gateway)
-    if not inserted:
-        return payment  # another request opened it: its next step is the customer's
     try:
-        hosted = provider.create(checkout_request(order, payment))
+        with gateway_slot(gateway, "create", current_app.config["GATEWAY_CONCURRENCY"]):
+            payment, inserted = _insert_attempt(order, gateway)
+            if not inserted:
+                return payment  # another request opened it: its next step is the customer's
+            sent = checkout_request(order, payment)
+            _release_connection()  # no database connection held while the gateway thinks
+            hosted = _create(provider, payment, sent)
+    except GatewayBusy:
+        # No attempt is opened (the order stays pending, payable again): answered at once
+        # instead of waiting behind the calls already stuck on this gateway.
+        log.warning("order %s: %s busy, checkout answered 'try again'", order.reference, gateway)
+        raise PaymentStartError(_("%(gateway)s is very busy right now. Your cart is saved: please try "
+                                  "again in a moment, or choose another payment method.",
+                                  gateway=provider.display_name), 503) from None
+    _open(payment, provider.display_name, hosted)
+    return payment
+
+
+def _create(provider: Any, payment: Payment, sent: CheckoutRequest) -> Any:
+    """The gateway's create call; any failure ends the attempt in ``error`` with the reason."""
+    try:
+        return provider.create(sent)
     except ProviderError as exc:
         _record_create_failure(payment, str(exc))
         status = 503 if isinstance(exc, ProviderUnavailable) else 502
@@ -154,8 +173,17 @@ def start_payment(order: Order, gateway: str) -> Payment:
     except BaseException as exc:  # the worker being stopped: never leave the attempt "created"
         _record_create_failure(payment, f"stopped ({type(exc).__name__}) while opening")
         raise
-    _open(payment, provider.display_name, hosted)
-    return payment
+
+
+def _release_connection() -> None:
+    """End the read-only transaction the request opened, giving its connection back to the
+    pool, without expiring what was loaded (nothing was written since the last commit)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _insert_attempt(order: Order, gateway: str) -> tuple[Payment, bool]:
@@ -314,10 +342,13 @@ def payment_ref(payment: Payment) -> PaymentRef:
 
 
 def refresh_status(payment: Payment, *, force: bool = False, kind: str = "status-check",
-                   payload: Any = None, note: str = "", raise_if_paced: bool = False) -> StatusReport | None:
+                   payload: Any = None, note: str = "", raise_if_paced: bool = False,
+                   limited: bool = True) -> StatusReport | None:
     """Ask the gateway about an open payment (at most every STATUS_RECHECK_SECONDS
-    unless forced) and apply its answer. None when nothing was asked or it failed;
-    ``raise_if_paced``: pacing.Paced when the gateway's pacing said not now."""
+    unless forced) and apply its answer. None when nothing was asked or it failed.
+    ``raise_if_paced``: pacing.Paced when the gateway's pacing said not now.
+    ``limited``: skip the call when the gateway's status slots are all taken (bulkhead);
+    a callback's confirmation is not limited (the gateway paces its own callbacks)."""
     if not force and not _due_for_check(payment):
         return None
     # --- gateway pacing (issue 20): one conditional UPDATE decides who may ask; see services/pacing.py
@@ -334,7 +365,10 @@ def refresh_status(payment: Payment, *, force: bool = False, kind: str = "status
         return None
     # --- end gateway pacing
     try:
-        report = get_provider(payment.gateway).fetch_status(payment_ref(payment))
+        with gateway_slot(payment.gateway, "status", current_app.config["GATEWAY_CONCURRENCY"] if limited else 0):
+            report = get_provider(payment.gateway).fetch_status(payment_ref(payment))
+    except GatewayBusy:
+        return None  # the gateway's status slots are all taken: ask another time, do not queue
     except (ProviderError, KeyError) as exc:
         if isinstance(exc, ProviderUnavailable):
             pacing.rest(payment.gateway, exc.retry_after)  # issue 20: honour Retry-After
@@ -428,8 +462,8 @@ def _handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
         return 200, {"ok": True, "status": payment.status}
     try:
         report = refresh_status(payment, force=True, kind="callback", payload=notice.payload, note=note,
-                                raise_if_paced=True)
-    except pacing.Paced:  # issue 20: someone asked just now: logged, 200, the next path asks again
+                                raise_if_paced=True, limited=False)
+    except pacing.Paced:  # someone asked just now: logged, 200, the next path asks again
         return 200, {"ok": True, "status": payment.status}
     if report is None and payment.status in Payment.ACTIVE:
         return 503, {"error": "could not confirm with the gateway; retry later"}

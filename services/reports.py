@@ -241,12 +241,15 @@ def order_page(f: OrderFilter, page: int = 1, per_page: int = PAGE_SIZE) -> Orde
     total = sum(count for _, count, _ in totals)
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
+    # The page's ids first (an index walk), then their main payments: the correlated
+    # subquery runs for the page's rows only, not for every row skipped by OFFSET.
+    ids = (select(Order.id).where(*conditions).order_by(Order.created_at.desc(), Order.id.desc())
+           .limit(per_page).offset((page - 1) * per_page).subquery())
     stmt = (
         select(Order, Payment)
+        .join(ids, ids.c.id == Order.id)
         .outerjoin(Payment, Payment.id == _main_payment_id())
-        .where(*conditions)
         .order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
     )
     rows = [(order, payment) for order, payment in db.session.execute(stmt)]
     return OrderPage(rows, total, page, pages, [(c, n, int(s or 0)) for c, n, s in totals])

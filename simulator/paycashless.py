@@ -14,8 +14,6 @@ Paycashless's error shape), never silently dropped.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import hashlib
 import hmac
 import json
@@ -25,6 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from flask import current_app, jsonify, redirect, render_template, request
 

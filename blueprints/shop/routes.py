@@ -1,7 +1,7 @@
 """Catalogue, product pages, market selector and cart."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 
@@ -43,18 +43,51 @@ def index():
     page = request.args.get("page", 1, type=int)
     if page > MAX_PAGE:
         abort(404)
-    pagination = catalog.products(cart_service.current_currency(), category, query, max(page, 1))
-    return render_template("shop/index.html", products=pagination.items, pagination=pagination,
-                           category=category, query=query)
+    etag = catalog.page_etag()
+    if etag and etag in request.if_none_match:
+        return _not_modified(etag)
+
+    def render() -> str:
+        pagination = catalog.grid(cart_service.current_currency(), current_language(), category, query,
+                                  max(page or 1, 1))
+        return render_template("shop/index.html", products=pagination.items, pagination=pagination,
+                               category=category, query=query)
+
+    return _revalidated(catalog.cached_page(render))
+
+
+def _not_modified(etag: str):
+    """304: the browser's copy is what we would render (catalogue pages only, see page_etag)."""
+    response = make_response("", 304)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _revalidated(body: str):
+    """A catalogue page the browser may keep and revalidate with If-None-Match."""
+    response = make_response(body)
+    etag = catalog.page_etag()  # after rendering: the session has its CSRF secret now
+    if etag:
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.vary.add("Cookie")
+    return response
 
 
 @bp.get("/products/<slug>")
 def product(slug: str):
     """One product: description, price in the market's currency, stock."""
-    item = catalog.product_by_slug(slug) or abort(404)
-    form = AddToCartForm(product_id=item.id)
-    return render_template("shop/product.html", product=item, form=form,
-                           price=item.price_in(cart_service.current_currency()))
+    item = catalog.product_view(slug) or abort(404)
+    etag = catalog.page_etag()
+    if etag and etag in request.if_none_match:
+        return _not_modified(etag)
+
+    def render() -> str:
+        return render_template("shop/product.html", product=item, form=AddToCartForm(product_id=item.id),
+                               price=item.price_in(cart_service.current_currency()))
+
+    return _revalidated(catalog.cached_page(render))
 
 
 @bp.post("/market")
