@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
-from flask import g, request, session, url_for
+from flask import request, session, url_for
 from sqlalchemy import event, or_, select, text
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
@@ -81,9 +81,9 @@ class GridPage:
 def version() -> int | None:
     """This request's catalogue version (read once per request); None when the counter row
     is missing, and then nothing is cached."""
-    cached = g.get("catalog_version", _UNREAD)
+    cached = request.environ.get("comptoir.catalog_version", _UNREAD)
     if cached is _UNREAD:
-        cached = g.catalog_version = db.session.connection().exec_driver_sql(
+        cached = request.environ["comptoir.catalog_version"] = db.session.connection().exec_driver_sql(
             "SELECT version FROM catalog_version WHERE id = 1").scalar()
     return cast("int | None", cached)
 
