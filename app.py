@@ -68,12 +68,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from blueprints.admin import bp as admin_bp
     from blueprints.checkout import bp as checkout_bp
+    from blueprints.media import bp as media_bp
     from blueprints.payments import bp as payments_bp
     from blueprints.shop import bp as shop_bp
 
     app.register_blueprint(shop_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(media_bp)
     csrf.exempt(payments_bp)  # gateways cannot send our CSRF token; callbacks are verified instead
     app.register_blueprint(payments_bp)
     if app.config["SIMULATOR_ENABLED"]:

@@ -93,8 +93,10 @@ class Config:
     #: Where rate-limit counters live: memory (one process) or e.g. ``redis://host:6379/0``.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    #: Uploaded product images are stored under static/uploads/products/; the largest accepted:
-    PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 2 * 1024 * 1024)
+    #: The largest product photo accepted (resized to WebP/JPEG variants, see services/images.py).
+    PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
+    #: Where the variants are kept: "database" (the image_blob table; S3 is not built yet).
+    IMAGE_STORAGE = os.environ.get("IMAGE_STORAGE", "database")
 
     #: Customer e-mails: "smtp" when MAIL_SERVER is set, else "log" (written to the log only).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -156,6 +158,8 @@ CONFIGS = {
 
 def validate(config: dict) -> None:
     """Refuse configurations that cannot run safely, naming what is missing."""
+    if config.get("IMAGE_STORAGE", "database") != "database":
+        raise ConfigError("IMAGE_STORAGE must be 'database' (S3 storage is not built yet)")
     if config.get("ENV_NAME") != "production":
         return
     if not config.get("SECRET_KEY"):

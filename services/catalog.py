@@ -1,11 +1,12 @@
 """Reading the catalogue: products sold in a currency, by category or search."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from extensions import db
 from models import Category, Price, Product
+from services import pricing, search
 
 SEARCH_MAX = 80
 PER_PAGE = 24
@@ -17,22 +18,30 @@ def categories() -> list[Category]:
 
 
 def products(currency: str, category: Category | None = None, query: str = "", page: int = 1):
-    """One page of the active products priced in ``currency``, optionally in a category or
-    matching ``query``. Each product's ``prices`` holds only that currency's price."""
+    """One page of the active products sold in ``currency`` (XOF and XAF at par), optionally
+    in a category or matching ``query`` (accents and case ignored)."""
+    currencies = pricing.currencies_for(currency)
+    sold_in = select(Price.product_id).where(Price.currency.in_(currencies))
     stmt = (
         select(Product)
-        .join(Price, (Price.product_id == Product.id) & (Price.currency == currency))
-        .where(Product.active.is_(True))
-        .options(contains_eager(Product.prices))
+        .where(Product.active.is_(True), Product.id.in_(sold_in))
+        # only the prices that can sell here are loaded
+        .options(selectinload(Product.prices.and_(Price.currency.in_(currencies))),
+                 selectinload(Product.images))
         .order_by(Product.name, Product.id)
     )
     if category is not None:
         stmt = stmt.where(Product.category_id == category.id)
-    query = query.strip()[:SEARCH_MAX]
-    if query:
-        like = f"%{query.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(or_(Product.name.ilike(like), Product.description.ilike(like)))
+    found = search_condition(query)
+    if found is not None:
+        stmt = stmt.where(found)
     return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+
+
+def search_condition(query: str):
+    """The WHERE condition of a catalogue search (every word, accents and case ignored), or
+    None for an empty query. Uses the folded ``search_text`` column (and its trigram index)."""
+    return search.matches(Product.search_text, query.strip()[:SEARCH_MAX])
 
 
 def category_by_slug(slug: str) -> Category | None:
@@ -44,5 +53,6 @@ def product_by_slug(slug: str) -> Product | None:
     """The active product called ``slug``."""
     return db.session.scalar(
         select(Product).where(Product.slug == slug, Product.active.is_(True))
-        .options(selectinload(Product.prices), joinedload(Product.category))
+        .options(selectinload(Product.prices), joinedload(Product.category),
+                 selectinload(Product.images))
     )

@@ -94,7 +94,7 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str) -> Or
         lines=[
             OrderLine(
                 product_id=line.product.id,
-                name=line.product.name,
+                name=line.product.name_in(customer.language),
                 unit_price=line.unit_price,
                 quantity=line.quantity,
                 line_total=line.line_total,
@@ -117,7 +117,7 @@ def reserve_stock(product: Product, quantity: int) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise CheckoutError(_("Sorry, there is not enough stock left of %(name)s.", name=product.name))
+        raise CheckoutError(_("Sorry, there is not enough stock left of %(name)s.", name=product.display_name))
 
 
 def release_stock(order: Order) -> bool:

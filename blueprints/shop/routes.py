@@ -47,7 +47,7 @@ def product(slug: str):
     item = catalog.product_by_slug(slug) or abort(404)
     form = AddToCartForm(product_id=item.id)
     return render_template("shop/product.html", product=item, form=form,
-                           price=item.price_in(cart_service.current_currency()))
+                           price=item.selling_price(cart_service.current_currency()))
 
 
 @bp.post("/market")
