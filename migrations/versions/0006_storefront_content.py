@@ -63,8 +63,9 @@ def upgrade():
         batch_op.add_column(sa.Column('search_text', sa.Text(), server_default='', nullable=False))
     _fill_search_text()
     _move_image_files()
-    with op.batch_alter_table('product', schema=None) as batch_op:
-        batch_op.drop_column('image')
+    # Plain ALTER TABLE (SQLite >= 3.35 has DROP COLUMN): a batch copy of ``product`` would
+    # be refused by SQLite's foreign keys once prices and order lines point at it.
+    op.execute("ALTER TABLE product DROP COLUMN image")
     _trigram_index()
 
 
@@ -131,9 +132,8 @@ def downgrade():
         conn.execute(sa.text("DROP INDEX IF EXISTS ix_product_search_text_trgm"))
     with op.batch_alter_table('product', schema=None) as batch_op:
         batch_op.add_column(sa.Column('image', sa.String(length=200), server_default='', nullable=False))
-        batch_op.drop_column('search_text')
-        batch_op.drop_column('description_en')
-        batch_op.drop_column('name_en')
+    for column in ('search_text', 'description_en', 'name_en'):
+        op.execute(f"ALTER TABLE product DROP COLUMN {column}")
     op.drop_index('ix_product_image_product_position', table_name='product_image')
     op.drop_table('product_image')
     op.drop_table('image_blob')
