@@ -1,13 +1,27 @@
-"""Customer phone numbers: validated per market and stored as E.164 (``+22670123456``)."""
+"""Customer phone numbers: validated per market and stored as E.164 (``+22670123456``).
+
+The CFA franc markets span several countries: the XOF market (UEMOA) takes a number of
+any of its eight countries and the XAF market (CEMAC) any of its six, each with its
+country code; a number typed without one is read as Burkinabè (XOF) or Cameroonian (XAF).
+The other markets read local numbers in their country and take any number given with +.
+"""
 from __future__ import annotations
 
 import re
 
 import phonenumbers
+from babel import Locale
 from flask_babel import gettext as _
 
 #: The country a number without ``+`` is read in, per market; USD (international): none, ``+`` required.
 MARKET_REGIONS: dict[str, str | None] = {"XOF": "BF", "XAF": "CM", "RWF": "RW", "NGN": "NG", "USD": None}
+#: Markets that take numbers of their monetary union's countries only (mobile money is local).
+MARKET_COUNTRIES: dict[str, tuple[str, ...]] = {
+    "XOF": ("BJ", "BF", "CI", "GW", "ML", "NE", "SN", "TG"),  # UEMOA
+    "XAF": ("CM", "CF", "CG", "GA", "GQ", "TD"),              # CEMAC
+}
+#: A number of another country of the union, as its people write it, for error messages.
+ZONE_EXAMPLES = {"XOF": "+221 77 123 45 67", "XAF": "+241 06 03 12 34"}
 #: What a phone field may hold before parsing: digits, a leading +, spaces, dots, dashes, brackets.
 ALLOWED = re.compile(r"^\+?[0-9 .()\-]{6,24}$")
 
@@ -28,23 +42,47 @@ def example(currency: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def expected(currency: str) -> str:
+    """The example error messages give: the market's own, plus another union country's."""
+    other = ZONE_EXAMPLES.get(currency)
+    return _("%(local)s or %(other)s", local=example(currency), other=other) if other else example(currency)
+
+
+def countries(currency: str, language: str = "en") -> str:
+    """The names of the countries the market takes numbers from, in ``language``."""
+    names = Locale.parse(language).territories
+    return ", ".join(sorted(names.get(code, code) for code in MARKET_COUNTRIES.get(currency, ())))
+
+
 def normalise(raw: str, currency: str) -> str:
     """``"70 12 34 56"`` in the XOF market → ``"+22670123456"``; raises PhoneError with the reason."""
     text = (raw or "").strip()
     if not ALLOWED.match(text):
-        raise PhoneError(_("Digits only, with the country code, e.g. %(example)s.", example=example(currency)))
+        raise PhoneError(_("Digits only, with the country code, e.g. %(example)s.", example=expected(currency)))
     region = region_for(currency)
     if region is None and not text.startswith("+"):
-        raise PhoneError(_("Start with + and the country code, e.g. %(example)s.", example=example(currency)))
+        raise PhoneError(_("Start with + and the country code, e.g. %(example)s.", example=expected(currency)))
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         raise PhoneError(_("This is not a phone number we can call, e.g. %(example)s.",
-                           example=example(currency))) from None
+                           example=expected(currency))) from None
     if not phonenumbers.is_valid_number(number):
         raise PhoneError(_("This phone number does not exist: check its digits and the country code, "
-                           "e.g. %(example)s.", example=example(currency)))
+                           "e.g. %(example)s.", example=expected(currency)))
+    _check_zone(number, currency)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _check_zone(number: phonenumbers.PhoneNumber, currency: str) -> None:
+    allowed = MARKET_COUNTRIES.get(currency)
+    if allowed is None or phonenumbers.region_code_for_number(number) in allowed:
+        return
+    from services.i18n import current_language
+
+    raise PhoneError(_("This market takes numbers from %(countries)s, with their country code, "
+                       "e.g. %(example)s.", countries=countries(currency, current_language()),
+                       example=expected(currency)))
 
 
 def display(e164: str) -> str:
