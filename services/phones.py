@@ -50,8 +50,10 @@ def expected(currency: str) -> str:
 
 def countries(currency: str, language: str = "en") -> str:
     """The names of the countries the market takes numbers from, in ``language``."""
+    from services.search import fold  # alphabetical order ignoring accents: Bénin before Burkina
+
     names = Locale.parse(language).territories
-    return ", ".join(sorted(names.get(code, code) for code in MARKET_COUNTRIES.get(currency, ())))
+    return ", ".join(sorted((names.get(code, code) for code in MARKET_COUNTRIES.get(currency, ())), key=fold))
 
 
 def normalise(raw: str, currency: str) -> str:
