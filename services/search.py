@@ -40,4 +40,10 @@ def matches(column, query: str) -> ColumnElement[bool] | None:
     terms = words(query)
     if not terms:
         return None
-    return and_(*(column.contains(term, autoescape=True) for term in terms))
+    # One literal pattern per word (not '%' || :word || '%'): the trigram index needs to see it.
+    return and_(*(column.like(f"%{_escape(term)}%", escape="/") for term in terms))
+
+
+def _escape(term: str) -> str:
+    """LIKE's wildcards and the escape character itself, taken literally."""
+    return term.replace("/", "//").replace("%", "/%").replace("_", "/_")

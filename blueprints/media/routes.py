@@ -17,6 +17,7 @@ CACHE = "public, max-age=31536000, immutable"
 # What templates/_images.html needs to write <picture> elements (globals: macros see them).
 bp.add_app_template_global(images.srcset, "image_srcset")
 bp.add_app_template_global(images.fallback_url, "image_fallback")
+bp.add_app_template_global(images.url, "image_url")
 
 
 @bp.get("/<key>")
