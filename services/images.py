@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from PIL import Image, ImageOps
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from extensions import db
-from models import ImageBlob, Product, ProductImage
+from models import ImageBlob, Product, ProductImage, utcnow
 
 WIDTHS = (320, 640, 1280)
 FORMATS = {"webp": "image/webp", "jpg": "image/jpeg"}
@@ -120,7 +120,7 @@ def process(data: bytes) -> Processed:
 class ImageStorage(Protocol):
     """Where variants live. ``url`` is None when the shop serves them itself (/media/…)."""
 
-    def put(self, key: str, content_type: str, data: bytes) -> None: ...
+    def put(self, variants: dict[str, tuple[str, bytes]]) -> None: ...
     def get(self, key: str) -> tuple[str, bytes] | None: ...
     def delete(self, keys: list[str]) -> None: ...
     def url(self, key: str) -> str | None: ...
@@ -129,9 +129,13 @@ class ImageStorage(Protocol):
 class DatabaseStorage:
     """Variants as rows of ``image_blob``, in the same transaction as the product."""
 
-    def put(self, key: str, content_type: str, data: bytes) -> None:
-        if db.session.get(ImageBlob, key) is None:  # same picture uploaded twice: same keys
-            db.session.add(ImageBlob(key=key, content_type=content_type, data=data))
+    def put(self, variants: dict[str, tuple[str, bytes]]) -> None:
+        """Store ``key → (content type, bytes)``; keys already there are kept (same photo twice)."""
+        have = set(db.session.scalars(select(ImageBlob.key).where(ImageBlob.key.in_(variants))))
+        rows = [{"key": k, "content_type": t, "data": d, "created_at": utcnow()}
+                for k, (t, d) in variants.items() if k not in have]
+        if rows:
+            db.session.execute(insert(ImageBlob), rows)
 
     def get(self, key: str) -> tuple[str, bytes] | None:
         row = db.session.execute(
@@ -168,9 +172,7 @@ def add_image(product: Product, data: bytes, main: bool = False) -> ProductImage
 
 def attach(product: Product, processed: Processed, main: bool = False) -> ProductImage:
     """Store already processed variants and attach them to ``product``. The caller commits."""
-    store = storage()
-    for key, (content_type, content) in processed.variants.items():
-        store.put(key, content_type, content)
+    storage().put(processed.variants)
     position = max((i.position for i in product.images), default=-1) + 1
     image = ProductImage(digest=processed.digest, width=processed.width, height=processed.height,
                          widths=",".join(map(str, processed.widths)), position=position,
