@@ -141,6 +141,7 @@ def test_catalogue_uses_picture_with_srcset_size_and_lazy_loading(shopper):
     first, last = pictures[0], pictures[-1]
     assert re.search(r'<source type="image/webp" srcset="/media/\w{32}-320\.webp 320w, /media/\w{32}-640\.webp 640w, '
                      r'/media/\w{32}-1280\.webp 1280w" sizes="[^"]+">', first)
+    assert re.search(r'<source media="\(max-width: 600px\)" type="image/webp" srcset="/media/\w{32}-320\.webp">', first)
     assert 'width="1280" height="960"' in first and 'alt=""' in first  # the name is the card's heading
     assert 'fetchpriority="high"' in first and 'loading="lazy"' not in first  # above the fold
     assert 'loading="lazy"' in last and "fetchpriority" not in last
