@@ -127,7 +127,7 @@ class Product(db.Model):
     @property
     def main_image(self) -> ProductImage | None:
         """The picture shown in lists: the one marked main, else the first."""
-        return self.images[0] if self.images else None
+        return next((i for i in self.images if i.is_main), self.images[0] if self.images else None)
 
 
 @event.listens_for(Product, "before_insert")
