@@ -1,9 +1,10 @@
 """Customer phone numbers: validated per market and stored as E.164 (``+22670123456``).
 
-The CFA franc markets span several countries: the XOF market (UEMOA) takes a number of
-any of its eight countries and the XAF market (CEMAC) any of its six, each with its
-country code; a number typed without one is read as Burkinabè (XOF) or Cameroonian (XAF).
-The other markets read local numbers in their country and take any number given with +.
+The CFA franc markets span several countries: the XOF market (UEMOA) takes the numbers of
+its eight countries and the XAF market (CEMAC) those of its six, each with its country code;
+a number typed without one is read as Burkinabè (XOF) or Cameroonian (XAF). As in the other
+markets, a number of any other country is taken too when it comes with its code (a customer
+may pay from abroad). Errors show the market's own number and another union country's.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from flask_babel import gettext as _
 
 #: The country a number without ``+`` is read in, per market; USD (international): none, ``+`` required.
 MARKET_REGIONS: dict[str, str | None] = {"XOF": "BF", "XAF": "CM", "RWF": "RW", "NGN": "NG", "USD": None}
-#: Markets that take numbers of their monetary union's countries only (mobile money is local).
+#: The monetary union's countries of a market (the error messages name them).
 MARKET_COUNTRIES: dict[str, tuple[str, ...]] = {
     "XOF": ("BJ", "BF", "CI", "GW", "ML", "NE", "SN", "TG"),  # UEMOA
     "XAF": ("CM", "CF", "CG", "GA", "GQ", "TD"),              # CEMAC
@@ -70,21 +71,15 @@ def normalise(raw: str, currency: str) -> str:
         raise PhoneError(_("This is not a phone number we can call, e.g. %(example)s.",
                            example=expected(currency))) from None
     if not phonenumbers.is_valid_number(number):
+        if currency in MARKET_COUNTRIES:
+            from services.i18n import current_language
+
+            raise PhoneError(_("This phone number does not exist. Numbers from %(countries)s are "
+                               "written with their country code, e.g. %(example)s.",
+                               countries=countries(currency, current_language()), example=expected(currency)))
         raise PhoneError(_("This phone number does not exist: check its digits and the country code, "
                            "e.g. %(example)s.", example=expected(currency)))
-    _check_zone(number, currency)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _check_zone(number: phonenumbers.PhoneNumber, currency: str) -> None:
-    allowed = MARKET_COUNTRIES.get(currency)
-    if allowed is None or phonenumbers.region_code_for_number(number) in allowed:
-        return
-    from services.i18n import current_language
-
-    raise PhoneError(_("This market takes numbers from %(countries)s, with their country code, "
-                       "e.g. %(example)s.", countries=countries(currency, current_language()),
-                       example=expected(currency)))
 
 
 def display(e164: str) -> str:

@@ -130,8 +130,7 @@ def downgrade():
     conn = op.get_bind()
     if conn.dialect.name == 'postgresql':
         conn.execute(sa.text("DROP INDEX IF EXISTS ix_product_search_text_trgm"))
-    with op.batch_alter_table('product', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('image', sa.String(length=200), server_default='', nullable=False))
+    op.add_column('product', sa.Column('image', sa.String(length=200), server_default='', nullable=False))
     for column in ('search_text', 'description_en', 'name_en'):
         op.execute(f"ALTER TABLE product DROP COLUMN {column}")
     op.drop_index('ix_product_image_product_position', table_name='product_image')

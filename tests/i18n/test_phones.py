@@ -17,7 +17,7 @@ from tests.helpers import count, only_order, text_of
     ("0781234567", "RWF", "+250781234567"),      # Rwanda, with the trunk 0
     ("0803 123 4567", "NGN", "+2348031234567"),  # Nigeria
     ("+1 (202) 555-0143", "USD", "+12025550143"),
-    ("+237 677 00 00 00", "RWF", "+237677000000"),  # outside the CFA zones, any number with its code
+    ("+237 677 00 00 00", "XOF", "+237677000000"),  # a foreign number with its own code is fine anywhere
 ])
 def test_numbers_are_normalised_per_market(app, ctx, raw, currency, e164):
     assert normalise(raw, currency) == e164
