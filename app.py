@@ -156,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.checkout import bp as checkout_bp
     from blueprints.links import admin_bp as links_admin_bp
     from blueprints.links import bp as links_bp
+    from blueprints.media import bp as media_bp
     from blueprints.payments import bp as payments_bp
     from blueprints.shop import bp as shop_bp
 
@@ -164,6 +165,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(links_bp)
     app.register_blueprint(links_admin_bp)
+    app.register_blueprint(media_bp)
     csrf.exempt(payments_bp)  # gateways cannot send our CSRF token; callbacks are verified instead
     app.register_blueprint(payments_bp)
     if app.config["SIMULATOR_ENABLED"]:

@@ -161,8 +161,10 @@ class Config:
     #: past it the source gets 429 and nothing more is stored.
     CALLBACK_REJECT_RATE_LIMIT = os.environ.get("CALLBACK_REJECT_RATE_LIMIT", "60 per minute;600 per hour")
     RATELIMIT_HEADERS_ENABLED = True
-    #: Uploaded product images are stored under static/uploads/products/; the largest accepted:
-    PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 2 * 1024 * 1024)
+    #: The largest product photo accepted (resized to WebP/JPEG variants, see services/images.py).
+    PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
+    #: Where the variants are kept: "database" (the image_blob table; S3 is not built yet).
+    IMAGE_STORAGE = os.environ.get("IMAGE_STORAGE", "database")
     #: The largest request body: an image at the limit plus the product form around it
     #: (a larger one gets the 413 page, which names the image limit).
     MAX_CONTENT_LENGTH = PRODUCT_IMAGE_MAX_BYTES + 64 * 1024
@@ -241,6 +243,8 @@ CONFIGS = {
 
 def validate(config) -> None:
     """Refuse configurations that cannot run safely, naming what is missing."""
+    if config.get("IMAGE_STORAGE", "database") != "database":
+        raise ConfigError("IMAGE_STORAGE must be 'database' (S3 storage is not built yet)")
     if config.get("ENV_NAME") != "production":
         return
     secret = config.get("SECRET_KEY") or ""

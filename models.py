@@ -12,11 +12,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy import func, text
+from sqlalchemy import event, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -85,9 +86,14 @@ class Product(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
+    #: The name and description in French; ``name_en``/``description_en`` in English. Either
+    #: language may be empty: the customer then reads the other (``name_in``).
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    image: Mapped[str] = mapped_column(String(200), default="")
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    description_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: Both names and descriptions folded (lower case, no accents) for search; set on every save.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: The merchant's IremboPay product code for this product, when registered there.
     irembopay_product_code: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -99,10 +105,95 @@ class Product(db.Model):
     prices: Mapped[list[Price]] = relationship(
         back_populates="product", cascade="all, delete-orphan"
     )
+    images: Mapped[list[ProductImage]] = relationship(
+        back_populates="product", cascade="all, delete-orphan",
+        order_by="(ProductImage.is_main.desc(), ProductImage.position, ProductImage.id)",
+    )
 
     def price_in(self, currency: str) -> Price | None:
-        """This product's price in ``currency``, or None when it is not sold in it."""
+        """This product's own price in ``currency`` (no conversion), or None."""
         return next((p for p in self.prices if p.currency == currency), None)
+
+    def selling_price(self, currency: str) -> int | None:
+        """What a customer pays in ``currency`` (minor units): the own price, else the
+        at-par CFA franc price (XOF for XAF and back), else None."""
+        from services.pricing import selling_price
+
+        return selling_price(self, currency)
+
+    def name_in(self, language: str) -> str:
+        """The name in ``language`` (fr, en), else in the other one."""
+        return (self.name_en or self.name) if language == "en" else (self.name or self.name_en)
+
+    def description_in(self, language: str) -> str:
+        """The description in ``language`` (fr, en), else in the other one."""
+        if language == "en":
+            return self.description_en or self.description
+        return self.description or self.description_en
+
+    @property
+    def display_name(self) -> str:
+        """The name in the language of the current request."""
+        from services.i18n import current_language
+
+        return self.name_in(current_language())
+
+    @property
+    def display_description(self) -> str:
+        """The description in the language of the current request."""
+        from services.i18n import current_language
+
+        return self.description_in(current_language())
+
+    @property
+    def main_image(self) -> ProductImage | None:
+        """The picture shown in lists: the one marked main, else the first."""
+        return next((i for i in self.images if i.is_main), self.images[0] if self.images else None)
+
+
+@event.listens_for(Product, "before_insert")
+@event.listens_for(Product, "before_update")
+def _fold_search_text(mapper, connection, product: Product) -> None:
+    """Keep the folded search column in step with the names and descriptions."""
+    from services.search import search_text
+
+    product.search_text = search_text(product)
+
+
+class ProductImage(db.Model):
+    """One picture of a product, stored as resized variants (``ImageBlob`` or S3) named by
+    ``digest``: ``<digest>-<width>.webp`` and ``.jpg`` for each width in ``widths``."""
+
+    __table_args__ = (Index("ix_product_image_product_position", "product_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    #: SHA-256 (hex, 32 first characters) of the variants: the URL changes when the picture does.
+    digest: Mapped[str] = mapped_column(String(32))
+    #: Size of the largest variant, in pixels (the <img> width/height: no layout shift).
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    #: The variants' widths, ascending, comma-separated ("320,640,1280").
+    widths: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    is_main: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    product: Mapped[Product] = relationship(back_populates="images")
+
+    @property
+    def width_list(self) -> list[int]:
+        """The variants' widths, ascending."""
+        return [int(w) for w in self.widths.split(",") if w]
+
+
+class ImageBlob(db.Model):
+    """The bytes of one image variant, addressed by its key (the database storage backend)."""
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Price(db.Model):

@@ -53,10 +53,12 @@ class Item:
     slug: str
     name: str
     description: str
-    image: str
     stock: int
     category: Cat
     prices: list[Price] = field(default_factory=list)
+    #: No pictures here: the picture macro draws its placeholder (no /media/ route either).
+    images: list = field(default_factory=list)
+    main_image = None
 
     def price_in(self, currency: str) -> Price | None:
         return next((p for p in self.prices if p.currency == currency), None)
@@ -75,12 +77,23 @@ class Item:
     def price_text(self) -> str:
         price = self.price_in(CURRENCY)
         return format_money(price.amount, price.currency) if price else ""
+    def selling_price(self, currency: str) -> int | None:
+        price = self.price_in(currency)
+        return price.amount if price else None
+
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+    @property
+    def display_description(self) -> str:
+        return self.description
 
 
 CATS = [Cat(i + 1, slug, name, i) for i, (slug, name) in enumerate(CATEGORIES)]
 BY_SLUG = {c.slug: c for c in CATS}
 ITEMS = sorted(
-    (Item(i + 1, slug, name, desc, f"img/products/{slug}.svg", stock, BY_SLUG[cat],
+    (Item(i + 1, slug, name, desc, stock, BY_SLUG[cat],
           [Price(c, a) for c, a in prices.items()])
      for i, (slug, name, cat, stock, desc, prices) in enumerate(PRODUCTS)),
     key=lambda p: p.name,
@@ -149,7 +162,7 @@ def index():
 def product(slug: str):
     item = ITEM_BY_SLUG.get(slug) or abort(404)
     return render_template("shop/product.html", product=item, form=AddToCartForm(product_id=item.id),
-                           price=item.price_in(CURRENCY))
+                           price=item.selling_price(CURRENCY))
 
 
 def _stub():

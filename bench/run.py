@@ -1,6 +1,6 @@
 """Run the main benchmarks one after the other and print their tables (``make bench``).
 
-    .venv/bin/python bench/run.py [--quick] [--only floor,catalogue,slow_gateway,checkout,callbacks,growth] [--save FILE]
+    .venv/bin/python bench/run.py [--quick] [--only floor,catalogue,slow_gateway,checkout,callbacks,growth,page_weight,search] [--save FILE]
 
 ``--quick`` (``make bench QUICK=1``) shortens every benchmark to a smoke run
 (about 3 minutes instead of about 10). All servers started are stopped at the end.
@@ -21,11 +21,14 @@ import callbacks  # noqa: E402
 import catalogue  # noqa: E402
 import checkout_cost  # noqa: E402
 import growth  # noqa: E402
+import page_weight  # noqa: E402
 import profile_pages  # noqa: E402
+import search_speed  # noqa: E402
 import slow_gateway  # noqa: E402
 
 SUITES = {"floor": profile_pages.main, "catalogue": catalogue.main, "slow_gateway": slow_gateway.main,
-          "checkout": checkout_cost.main, "callbacks": callbacks.main, "growth": growth.main}
+          "checkout": checkout_cost.main, "callbacks": callbacks.main, "growth": growth.main,
+          "page_weight": page_weight.main, "search": search_speed.main}
 
 
 def main() -> None:

@@ -84,8 +84,8 @@ def _sellable(product_id: int) -> Product:
     product = db.session.get(Product, product_id)
     if product is None or not product.active:
         raise CartError(_("This product is not available."))
-    if product.price_in(current_currency()) is None:
-        raise CartError(_("%(name)s is not sold in %(currency)s.", name=product.name, currency=current_currency()))
+    if product.selling_price(current_currency()) is None:
+        raise CartError(_("%(name)s is not sold in %(currency)s.", name=product.display_name, currency=current_currency()))
     return product
 
 
@@ -100,7 +100,7 @@ def add(product_id: int, quantity: int) -> Product:
     items = raw_items()
     wanted = items.get(product_id, 0) + quantity
     if product.stock <= 0:
-        raise CartError(_("%(name)s is out of stock.", name=product.name))
+        raise CartError(_("%(name)s is out of stock.", name=product.display_name))
     if wanted > max_quantity(product):
         raise CartError(_at_most(product))
     if product_id not in items and len(items) >= current_app.config["CART_MAX_LINES"]:
@@ -111,7 +111,7 @@ def add(product_id: int, quantity: int) -> Product:
 
 
 def _at_most(product: Product) -> str:
-    return _("You can buy at most %(num)d of %(name)s.", num=max_quantity(product), name=product.name)
+    return _("You can buy at most %(num)d of %(name)s.", num=max_quantity(product), name=product.display_name)
 
 
 def set_quantity(product_id: int, quantity: int) -> None:
@@ -151,16 +151,16 @@ def priced(currency: str | None = None) -> PricedCart:
     products = db.session.scalars(
         select(Product).where(Product.id.in_(items)).options(selectinload(Product.prices))
     ).all()
-    for product in sorted(products, key=lambda p: p.name):
-        price = product.price_in(currency)
+    for product in sorted(products, key=lambda p: p.display_name):
+        price = product.selling_price(currency)  # XOF and XAF at par (services/pricing.py)
         if not product.active or price is None:
-            cart.notices.append(_("%(name)s is not available in %(currency)s.", name=product.name, currency=currency))
+            cart.notices.append(_("%(name)s is not available in %(currency)s.", name=product.display_name, currency=currency))
             continue
         qty = min(items[product.id], max_quantity(product))
         if qty <= 0:
-            cart.notices.append(_("%(name)s is out of stock.", name=product.name))
+            cart.notices.append(_("%(name)s is out of stock.", name=product.display_name))
             continue
         if qty < items[product.id]:
-            cart.notices.append(_("Only %(num)d of %(name)s left: quantity reduced.", num=qty, name=product.name))
-        cart.lines.append(CartLine(product, qty, price.amount, price.amount * qty))
+            cart.notices.append(_("Only %(num)d of %(name)s left: quantity reduced.", num=qty, name=product.display_name))
+        cart.lines.append(CartLine(product, qty, price, price * qty))
     return cart

@@ -19,17 +19,18 @@ from dataclasses import dataclass
 from typing import cast
 
 from flask import request, session, url_for
-from sqlalchemy import event, or_, select, text
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from extensions import db
-from models import Category, Price, Product
+from models import Category, Price, Product, ProductImage
+from services import pricing, search
 
 SEARCH_MAX = 80
 PER_PAGE = 24
 #: Cached grid pages per process (oldest dropped first); searches are the many.
 CACHE_MAX = 512
-CATALOG_TABLES = frozenset({"product", "price", "category"})
+CATALOG_TABLES = frozenset({"product", "price", "category", "product_image"})
 _UNREAD = object()
 
 
@@ -42,16 +43,33 @@ class CategoryView:
 
 
 @dataclass(frozen=True)
+class ImageView:
+    """What the picture macro (templates/_images.html) needs of a ProductImage, cacheable."""
+
+    digest: str
+    width: int
+    height: int
+    widths: str
+
+    @property
+    def width_list(self) -> list[int]:
+        return [int(w) for w in self.widths.split(",") if w]
+
+    @classmethod
+    def of(cls, image: ProductImage | None) -> ImageView | None:
+        return cls(image.digest, image.width, image.height, image.widths) if image else None
+
+
+@dataclass(frozen=True)
 class Card:
     """One product of the grid, ready to print: no database, no formatting left to do."""
 
     id: int
     slug: str
-    name: str
-    image: str
+    name: str  # in the grid's language
     stock: int
     url: str
-    image_url: str
+    image: ImageView | None
     price_text: str
 
 
@@ -165,8 +183,8 @@ def grid(currency: str, language: str, category: Category | CategoryView | None 
             _products_stmt(currency, category, query).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
         ).unique())
         cards = tuple(
-            Card(p.id, p.slug, p.name, p.image, p.stock, url_for("shop.product", slug=p.slug),
-                 url_for("static", filename=p.image), format_money(p.prices[0].amount, currency, language))
+            Card(p.id, p.slug, p.name_in(language), p.stock, url_for("shop.product", slug=p.slug),
+                 ImageView.of(p.main_image), format_money(p.selling_price(currency) or 0, currency, language))
             for p in rows[:PER_PAGE])
         cached = GridPage(cards, page, len(rows) > PER_PAGE)
         _cache.put(current, key, cached)
@@ -174,9 +192,8 @@ def grid(currency: str, language: str, category: Category | CategoryView | None 
 
 
 def products(currency: str, category: Category | None = None, query: str = "", page: int = 1):
-    """One page of the active products priced in ``currency`` (ORM objects, not cached),
-    optionally in a category or matching ``query``. Each product's ``prices`` holds only
-    that currency's price."""
+    """One page of the active products sold in ``currency`` (ORM objects, not cached; XOF and
+    XAF at par), optionally in a category or matching ``query`` (accents and case ignored)."""
     return db.paginate(_products_stmt(currency, category, _clean(query)), page=page, per_page=PER_PAGE,
                        error_out=False)
 
@@ -186,19 +203,28 @@ def _clean(query: str) -> str:
 
 
 def _products_stmt(currency: str, category, query: str):
+    currencies = pricing.currencies_for(currency)
+    sold_in = select(Price.product_id).where(Price.currency.in_(currencies))
     stmt = (
         select(Product)
-        .join(Price, (Price.product_id == Product.id) & (Price.currency == currency))
-        .where(Product.active.is_(True))
-        .options(contains_eager(Product.prices))
+        .where(Product.active.is_(True), Product.id.in_(sold_in))
+        # only the prices that can sell here are loaded
+        .options(selectinload(Product.prices.and_(Price.currency.in_(currencies))),
+                 selectinload(Product.images))
         .order_by(Product.name, Product.id)
     )
     if category is not None:
         stmt = stmt.where(Product.category_id == category.id)
-    if query:
-        like = f"%{query.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(or_(Product.name.ilike(like), Product.description.ilike(like)))
+    found = search_condition(query)
+    if found is not None:
+        stmt = stmt.where(found)
     return stmt
+
+
+def search_condition(query: str):
+    """The WHERE condition of a catalogue search (every word, accents and case ignored), or
+    None for an empty query. Uses the folded ``search_text`` column (and its trigram index)."""
+    return search.matches(Product.search_text, query.strip()[:SEARCH_MAX])
 
 
 def category_by_slug(slug: str) -> CategoryView | None:
@@ -210,7 +236,8 @@ def product_by_slug(slug: str) -> Product | None:
     """The active product called ``slug``."""
     return db.session.scalar(
         select(Product).where(Product.slug == slug, Product.active.is_(True))
-        .options(selectinload(Product.prices), joinedload(Product.category))
+        .options(selectinload(Product.prices), joinedload(Product.category),
+                 selectinload(Product.images))
     )
 
 
@@ -227,14 +254,34 @@ class ProductView:
     id: int
     slug: str
     name: str
+    name_en: str
     description: str
-    image: str
+    description_en: str
     stock: int
     category: CategoryView | None
     prices: tuple[PriceView, ...]
+    images: tuple[ImageView, ...]
+    main_image: ImageView | None
 
     def price_in(self, currency: str) -> PriceView | None:
         return next((p for p in self.prices if p.currency == currency), None)
+
+    def selling_price(self, currency: str) -> int | None:
+        """What a customer pays in ``currency`` (XOF and XAF at par), or None."""
+        return pricing.selling_price(self, currency)
+
+    @property
+    def display_name(self) -> str:
+        """The name in the request's language, else the other one."""
+        from services.i18n import current_language
+
+        return Product.name_in(self, current_language())  # type: ignore[arg-type]
+
+    @property
+    def display_description(self) -> str:
+        from services.i18n import current_language
+
+        return Product.description_in(self, current_language())  # type: ignore[arg-type]
 
 
 def product_view(slug: str) -> ProductView | None:
@@ -248,9 +295,12 @@ def product_view(slug: str) -> ProductView | None:
             return None  # unknown slugs are not cached: anyone can make up many
         category = product.category
         cached = ProductView(
-            product.id, product.slug, product.name, product.description, product.image, product.stock,
+            product.id, product.slug, product.name or "", product.name_en or "", product.description or "",
+            product.description_en or "", product.stock,
             CategoryView(category.id, category.slug, category.name, category.position) if category else None,
-            tuple(PriceView(p.amount, p.currency) for p in product.prices))
+            tuple(PriceView(p.amount, p.currency) for p in product.prices),
+            tuple(v for v in (ImageView.of(i) for i in product.images) if v is not None),
+            ImageView.of(product.main_image))
         _cache.put(current, key, cached)
     return cached
 
@@ -316,7 +366,7 @@ def _in_request() -> bool:
 
 @event.listens_for(Session, "before_flush")
 def _flushing_catalogue(session: Session, _context, _instances) -> None:
-    catalogue = (Product, Price, Category)
+    catalogue = (Product, Price, Category, ProductImage)
     if any(isinstance(o, catalogue) for o in session.new) or \
             any(isinstance(o, catalogue) for o in session.deleted) or \
             any(isinstance(o, catalogue) and session.is_modified(o) for o in session.dirty):

@@ -2,14 +2,19 @@
 
 Prices are integers in minor units: XOF, XAF and RWF have no minor unit; NGN
 is in kobo and USD in cents. ``seed_demo`` is idempotent: it adds what is
-missing and leaves what exists (and any merchant changes) alone.
+missing and leaves what exists (and any merchant changes) alone. Each demo
+product gets a photo drawn by services/demo_pictures.py when it has none.
 """
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from extensions import db
 from models import Category, DeliveryZone, PickupPoint, Price, Product
+from services import demo_pictures, images
 
 CATEGORIES = [
     ("textiles", "Pagnes & textiles"),
@@ -109,6 +114,48 @@ def seed_delivery() -> int:
     return added
 
 
+# slug → English description. The names stay as the shop writes them in French (the
+# English page falls back to them), which also keeps the product names the tests and the
+# gateways see the same in both languages; a merchant adds English names in the dashboard.
+ENGLISH_DESCRIPTIONS = {
+    "pagne-wax-6-yards": "Dutch wax, 100% cotton, “Wedding flowers” pattern, 6 yards.",
+    "faso-dan-fani": "Cotton hand-woven in Ouagadougou, 2 lengths, natural dyes.",
+    "bogolan-coussin": "Mud-dyed cotton cloth, 45 × 45 cm.",
+    "kitenge-chemise": "Straight cut, short sleeves, sizes S to XXL.",
+    "panier-agaseke": "Woven basket with a conical lid, sisal and sweetgrass, Rwanda.",
+    "calebasse-decoree": "Pyrographed calabash, Ø 30 cm, one of a kind.",
+    "canari-terre-cuite": "Traditional jar that keeps water cool, 12 litres.",
+    "theiere-touareg": "Silver-plated metal teapot for ataya, 0.5 litre.",
+    "beurre-de-karite": "Unrefined shea, 250 g jar, women's cooperative of Léo.",
+    "savon-noir": "Black soap made with cocoa pod ash and shea, 200 g.",
+    "huile-de-baobab": "Virgin cold-pressed oil, 100 ml bottle.",
+    "bissap-seche": "Dried hibiscus flowers for juice and infusions, 500 g.",
+    "cafe-rwanda": "Bourbon arabica from the hills of Huye, ground, 250 g.",
+    "poivre-penja": "PGI from Cameroon, whole, 100 g. A victim of its own success.",
+}
+
+
+@cache
+def demo_picture(slug: str) -> images.Processed | None:
+    """The demo photo of ``slug``, drawn and resized once per process."""
+    data = demo_pictures.png(slug)
+    return images.process(data) if data else None
+
+
+def add_demo_pictures() -> int:
+    """Give each demo product without a picture its drawn photo; return how many got one."""
+    slugs = [row[0] for row in PRODUCTS]
+    products = db.session.scalars(
+        select(Product).where(Product.slug.in_(slugs)).options(selectinload(Product.images)))
+    added = 0
+    for product in products:
+        if not product.images and (picture := demo_picture(product.slug)) is not None:
+            images.attach(product, picture, main=True)
+            added += 1
+    db.session.commit()
+    return added
+
+
 def seed_demo() -> int:
     """Add the demo catalogue where missing; return how many products were added."""
     categories = {c.slug: c for c in db.session.scalars(select(Category))}
@@ -122,13 +169,14 @@ def seed_demo() -> int:
         if slug in existing:
             continue
         db.session.add(Product(
-            slug=slug, name=name, description=description, image=f"img/products/{slug}.svg",
-            stock=stock, active=True, category=categories[category],
+            slug=slug, name=name, description=description,
+            description_en=ENGLISH_DESCRIPTIONS.get(slug, ""), stock=stock, active=True, category=categories[category],
             prices=[Price(currency=c, amount=a) for c, a in prices.items()],
         ))
         added += 1
     seed_delivery()
     db.session.commit()
+    add_demo_pictures()
     return added
 
 

@@ -110,7 +110,7 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
         lines=[
             OrderLine(
                 product_id=line.product.id,
-                name=line.product.name,
+                name=line.product.name_in(customer.language),
                 unit_price=line.unit_price,
                 quantity=line.quantity,
                 line_total=line.line_total,

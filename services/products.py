@@ -1,16 +1,14 @@
-"""The merchant's catalogue: products, their prices per market, stock and images.
+"""The merchant's catalogue: products, their prices per market, stock and photos.
 
 Prices are typed in major units ("15000", "12.50") and stored as integer
-minor units, converted with Decimal (never a float). Images are checked by
-their first bytes, not their name, and stored under a random name.
+minor units, converted with Decimal (never a float). Photos are decoded and
+re-encoded by services/images.py (never stored as uploaded): no SVG, no script.
 """
 from __future__ import annotations
 
-import os
 import re
-import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
@@ -21,13 +19,8 @@ from config import MARKETS
 from extensions import db
 from models import Category, Price, Product
 from providers.base import EXPONENTS
+from services import images
 
-#: Accepted images by their magic bytes. No SVG: it can carry scripts.
-IMAGE_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"\xff\xd8\xff", "jpg"),
-)
-UPLOAD_SUBDIR = os.path.join("uploads", "products")
 PRICE_MAX_DIGITS = 12
 #: The largest price in minor units: with at most a million of a product in a cart line,
 #: every line and order total still fits in the 64-bit money columns.
@@ -46,7 +39,7 @@ class ProductError(ValueError):
 
 @dataclass
 class ProductData:
-    name: str
+    name: str  # French; either name may be empty, not both
     slug: str
     description: str
     category_id: int | None
@@ -54,6 +47,17 @@ class ProductData:
     active: bool
     irembopay_product_code: str
     prices: dict[str, str]  # currency → major units as typed ("" = not sold there)
+    name_en: str = ""
+    description_en: str = ""
+
+
+@dataclass
+class PhotoChanges:
+    """What the merchant did to the photos: new files, the main one, those to delete."""
+
+    uploads: list = field(default_factory=list)  # file-like objects
+    main_id: int | None = None
+    delete_ids: set[int] = field(default_factory=set)
 
 
 def all_products() -> list[Product]:
@@ -93,31 +97,26 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:120]
 
 
-def image_extension(head: bytes) -> str | None:
-    """The file type an image's first bytes say it is (png, jpg, webp), or None."""
-    for signature, extension in IMAGE_SIGNATURES:
-        if head.startswith(signature):
-            return extension
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    return None
-
-
-def store_image(stream) -> str:
-    """Check and store an uploaded image; returns its path under static/."""
+def read_upload(stream) -> bytes:
+    """An uploaded file's bytes, refusing more than PRODUCT_IMAGE_MAX_BYTES."""
     limit = current_app.config["PRODUCT_IMAGE_MAX_BYTES"]
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise ProductError(f"The image is larger than {limit // 1024} KB.", "image")
-    extension = image_extension(data[:16])
-    if extension is None:
-        raise ProductError("The image must be a PNG, JPEG or WebP file.", "image")
-    folder = os.path.join(current_app.static_folder, UPLOAD_SUBDIR)
-    os.makedirs(folder, exist_ok=True)
-    name = f"{secrets.token_hex(12)}.{extension}"
-    with open(os.path.join(folder, name), "wb") as out:
-        out.write(data)
-    return f"{UPLOAD_SUBDIR.replace(os.sep, '/')}/{name}"
+        raise ProductError(f"The image is larger than {limit // 1024} KB.", "images")
+    return data
+
+
+def _apply_photos(product: Product, photos: PhotoChanges) -> None:
+    try:
+        if photos.delete_ids:
+            images.remove_images(product, photos.delete_ids)
+        for upload in photos.uploads:
+            images.add_image(product, read_upload(upload))
+        if photos.main_id is not None and photos.main_id not in photos.delete_ids:
+            images.set_main(product, photos.main_id)
+    except images.ImageError as exc:
+        db.session.rollback()
+        raise ProductError(str(exc), "images") from None
 
 
 def _prices(data: ProductData) -> dict[str, int]:
@@ -125,6 +124,8 @@ def _prices(data: ProductData) -> dict[str, int]:
 
 
 def _check(data: ProductData, product: Product | None) -> None:
+    if not (data.name or data.name_en):
+        raise ProductError("Give the product a name, in French or in English.", "name")
     if not data.slug:
         raise ProductError("Give the product a name made of letters or digits.", "slug")
     clash = db.session.scalar(select(Product.id).where(Product.slug == data.slug))
@@ -134,29 +135,31 @@ def _check(data: ProductData, product: Product | None) -> None:
         raise ProductError("Choose a category from the list.", "category_id")
 
 
-def create_product(data: ProductData, image=None) -> Product:
-    """Add a product with its prices (and image when one was uploaded)."""
+TEXT_FIELDS = ("slug", "name", "name_en", "description", "description_en", "category_id", "active")
+
+
+def create_product(data: ProductData, photos: PhotoChanges | None = None) -> Product:
+    """Add a product with its prices (and photos when some were uploaded)."""
     _check(data, None)
     prices = _prices(data)
-    product = Product(slug=data.slug, name=data.name, description=data.description,
-                      category_id=data.category_id, stock=data.stock, active=data.active,
+    product = Product(**{f: getattr(data, f) for f in TEXT_FIELDS}, stock=data.stock,
                       irembopay_product_code=data.irembopay_product_code or None,
-                      image=store_image(image) if image else "",
                       prices=[Price(currency=c, amount=a) for c, a in prices.items()])
     db.session.add(product)
+    _apply_photos(product, photos or PhotoChanges())
     db.session.commit()
     return product
 
 
-def update_product(product: Product, data: ProductData, stock_seen: int, image=None) -> None:
+def update_product(product: Product, data: ProductData, stock_seen: int,
+                   photos: PhotoChanges | None = None) -> None:
     """Save the merchant's changes. Stock moves by the difference from what the form
     showed, so units reserved by customers meanwhile are not given back twice."""
     _check(data, product)
     prices = _prices(data)
-    if image:
-        product.image = store_image(image)
-    for field in ("slug", "name", "description", "category_id", "active"):
-        setattr(product, field, getattr(data, field))
+    _apply_photos(product, photos or PhotoChanges())
+    for name in TEXT_FIELDS:
+        setattr(product, name, getattr(data, name))
     product.irembopay_product_code = data.irembopay_product_code or None
     _set_prices(product, prices)
     _move_stock(product, data.stock - stock_seen)

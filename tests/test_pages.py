@@ -1,6 +1,8 @@
 """Every public page renders, and unknown ones answer 404 (issue 2)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -50,8 +52,12 @@ def test_category_filter_and_search(shopper):
 
 
 def test_product_images_are_served(shopper):
-    response = shopper.get("/static/img/products/pagne-wax-6-yards.svg")
-    assert response.status_code == 200 and "<svg" in response.text
+    """The catalogue's pictures come from /media/ (tests/test_images.py has the details)."""
+    page = shopper.get("/").text
+    src = re.search(r'<img src="(/media/[0-9a-f]{32}-640\.jpg)"', page)
+    assert src, "no picture on the catalogue"
+    response = shopper.get(src.group(1))
+    assert response.status_code == 200 and response.content[:3] == b"\xff\xd8\xff"
 
 
 @pytest.mark.parametrize("path", ["/cart", "/orders", "/_sim/", "/healthz"])

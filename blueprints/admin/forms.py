@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -10,12 +10,15 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -79,12 +82,18 @@ class OrderFilterForm(FlaskForm):
 
 
 class ProductForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Name (French)", validators=[Optional(), Length(max=200)])
+    name_en = StringField("Name (English)", validators=[Optional(), Length(max=200)],
+                          description="Customers reading the other language see the one you give.")
     slug = StringField("Address (slug)", validators=[Optional(), Length(max=120)],
                        description="Made from the name when left empty.")
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+    description = TextAreaField("Description (French)", validators=[Optional(), Length(max=5000)])
+    description_en = TextAreaField("Description (English)", validators=[Optional(), Length(max=5000)])
     category_id = SelectField("Category", coerce=str, default="")
-    image = FileField("Image (PNG, JPEG or WebP)")
+    images = MultipleFileField("Add photos (PNG, JPEG or WebP, several at once)")
+    main_image = RadioField("Main photo", coerce=str, validators=[Optional()], choices=[])
+    delete_images = SelectMultipleField("Delete", coerce=str, choices=[], validators=[Optional()],
+                                        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     stock = IntegerField("Stock", validators=[InputRequired(), NumberRange(0, 1_000_000)], default=0)
     stock_seen = HiddenField()
     active = BooleanField("On sale", default=True)
@@ -103,6 +112,20 @@ def add_price_fields(form_class: type[FlaskForm]) -> type[FlaskForm]:
 add_price_fields(ProductForm)
 
 
+def image_choices(form: ProductForm, product) -> None:
+    """The product's photos as choices for "main" and "delete"."""
+    ids = [SelectChoice(str(i.id), f"Photo {n}") for n, i in enumerate(product.images if product else [], 1)]
+    form.main_image.choices = ids
+    form.delete_images.choices = ids
+    if product is not None and product.main_image is not None and not form.main_image.data:
+        form.main_image.data = str(product.main_image.id)
+
+
+def uploaded_images(form: ProductForm) -> list:
+    """The files chosen in the photo field (an empty field sends one nameless part)."""
+    return [f for f in (form.images.data or []) if f and f.filename]
+
+
 def category_choices(form: ProductForm, categories) -> None:
     """Fill the category select from the database."""
     form.category_id.choices = [SelectChoice("", "— none —"), *[SelectChoice(str(c.id), c.name) for c in categories]]
@@ -112,10 +135,13 @@ def product_data(form: ProductForm):
     """What the merchant typed, for services.products."""
     from services.products import ProductData, slugify
 
+    name, name_en = (form.name.data or "").strip(), (form.name_en.data or "").strip()
     return ProductData(
-        name=form.name.data.strip(),
-        slug=slugify(form.slug.data or form.name.data),
+        name=name,
+        name_en=name_en,
+        slug=slugify(form.slug.data or name or name_en),
         description=(form.description.data or "").strip(),
+        description_en=(form.description_en.data or "").strip(),
         category_id=int(form.category_id.data) if (form.category_id.data or "").isdigit() else None,
         stock=form.stock.data,
         active=bool(form.active.data),
@@ -128,8 +154,8 @@ def fill_product_form(form: ProductForm, product) -> None:
     """Show a stored product in the form (prices back in major units)."""
     from providers.base import to_major
 
-    form.name.data, form.slug.data = product.name, product.slug
-    form.description.data = product.description
+    form.name.data, form.name_en.data, form.slug.data = product.name, product.name_en, product.slug
+    form.description.data, form.description_en.data = product.description, product.description_en
     form.category_id.data = str(product.category_id or "")
     form.stock.data = product.stock
     form.stock_seen.data = str(product.stock)

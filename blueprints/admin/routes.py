@@ -48,7 +48,9 @@ from .forms import (
     ZoneForm,
     category_choices,
     fill_product_form,
+    image_choices,
     product_data,
+    uploaded_images,
 )
 
 PUBLIC_ENDPOINTS = {"admin.login"}
@@ -318,10 +320,12 @@ def products():
     return render_template("admin/products.html", products=product_service.all_products())
 
 
-def _product_form() -> ProductForm:
-    request.max_content_length = current_app.config["PRODUCT_IMAGE_MAX_BYTES"] + 64 * 1024
+def _product_form(product: Product | None = None) -> ProductForm:
+    # several photos per request, each at most PRODUCT_IMAGE_MAX_BYTES (checked one by one)
+    request.max_content_length = current_app.config["PRODUCT_IMAGE_MAX_BYTES"] * 4 + 64 * 1024
     form = ProductForm()
     category_choices(form, product_service.categories())
+    image_choices(form, product)
     return form
 
 
@@ -329,6 +333,13 @@ def _stock_seen(raw: str | None, current: int) -> int:
     """The stock the form showed (a hidden field, so possibly tampered with), else ``current``."""
     raw = raw or ""
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 7 else current
+def _photo_changes(form: ProductForm):
+    """The photo part of the form, for services.products."""
+    main = form.main_image.data
+    return product_service.PhotoChanges(
+        uploads=[f.stream for f in uploaded_images(form)],
+        main_id=int(main) if (main or "").isdigit() else None,
+        delete_ids={int(i) for i in form.delete_images.data or [] if i.isdigit()})
 
 
 def _save_product(form: ProductForm, product: Product | None):
@@ -336,11 +347,11 @@ def _save_product(form: ProductForm, product: Product | None):
     if form.validate_on_submit():
         try:
             if product is None:
-                product = product_service.create_product(product_data(form), form.image.data)
+                product = product_service.create_product(product_data(form), _photo_changes(form))
             else:
                 seen = _stock_seen(form.stock_seen.data, product.stock)
-                product_service.update_product(product, product_data(form), seen, form.image.data)
-            flash(f"{product.name} saved.", "success")
+                product_service.update_product(product, product_data(form), seen, _photo_changes(form))
+            flash(f"{product.name or product.name_en} saved.", "success")
             return redirect(url_for("admin.edit_product", product_id=product.id), 303)
         except product_service.ProductError as exc:
             field = getattr(form, f"price_{exc.field}", None) or getattr(form, exc.field, None) or form.name
@@ -359,7 +370,7 @@ def new_product():
 def edit_product(product_id: int):
     """Edit a product: text, category, image, stock, prices, on sale or not."""
     product = db.get_or_404(Product, product_id)
-    form = _product_form()
+    form = _product_form(product)
     if request.method == "GET":
         fill_product_form(form, product)
     return _save_product(form, product)

@@ -85,7 +85,7 @@ def product(slug: str):
 
     def render() -> str:
         return render_template("shop/product.html", product=item, form=AddToCartForm(product_id=item.id),
-                               price=item.price_in(cart_service.current_currency()))
+                               price=item.selling_price(cart_service.current_currency()))
 
     return _revalidated(catalog.cached_page(render))
 

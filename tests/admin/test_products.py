@@ -1,7 +1,5 @@
-"""Products: list, create, edit; prices per market typed in major units; checked image uploads."""
+"""Products: list, create, edit; prices per market typed in major units (photos: tests/test_images.py)."""
 from __future__ import annotations
-
-import os
 
 import pytest
 from sqlalchemy import select, update
@@ -10,22 +8,6 @@ from extensions import db
 from models import Product
 from services.products import to_minor
 from tests.admin.conftest import text_of
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_uploads(app):
-    """Uploaded test images are removed from static/uploads/ afterwards."""
-    folder = os.path.join(app.static_folder, "uploads", "products")
-    before = set(os.listdir(folder)) if os.path.isdir(folder) else set()
-    yield
-    if os.path.isdir(folder):
-        for name in set(os.listdir(folder)) - before:
-            os.remove(os.path.join(folder, name))
 
 
 def _form(**overrides) -> dict:
@@ -83,38 +65,6 @@ def test_bad_product_input_is_refused_with_the_reason(admin, field, typed, reaso
 def test_duplicate_slug_is_refused(admin):
     response = admin.post("/admin/products/new", _form(slug="cafe-rwanda"), csrf_from="/admin/products/new")
     assert response.status_code == 400 and "Another product already has this address" in text_of(response)
-
-
-@pytest.mark.parametrize(("content", "extension"), [(PNG, "png"), (JPEG, "jpg"), (WEBP, "webp")])
-def test_image_upload_checked_by_its_bytes_and_served(admin, content, extension):
-    token = admin.csrf("/admin/products/new")
-    response = admin.http.post(admin.base_url + "/admin/products/new", data={**_form(), "csrf_token": token},
-                               files={"image": ("photo.bin", content, "application/octet-stream")},
-                               allow_redirects=False, timeout=30)
-    assert response.status_code == 303, text_of(response)[:500]
-    image = _product("sac-en-raphia").image
-    assert image.startswith("uploads/products/") and image.endswith("." + extension)
-    served = admin.get("/static/" + image)
-    assert served.status_code == 200 and served.content == content
-
-
-@pytest.mark.parametrize(("name", "content"), [("evil.svg", SVG), ("fake.png", b"GIF89a not a png"),
-                                               ("page.jpg", b"<html><script>x</script></html>")])
-def test_scripts_and_disguised_files_are_refused(admin, name, content):
-    token = admin.csrf("/admin/products/new")
-    response = admin.http.post(admin.base_url + "/admin/products/new", data={**_form(), "csrf_token": token},
-                               files={"image": (name, content, "image/png")}, timeout=30)
-    assert response.status_code == 400
-    assert "The image must be a PNG, JPEG or WebP file." in text_of(response)
-    assert _product("sac-en-raphia") is None
-
-
-def test_too_large_image_is_refused(admin, app):
-    app.config["PRODUCT_IMAGE_MAX_BYTES"] = 1024
-    token = admin.csrf("/admin/products/new")
-    response = admin.http.post(admin.base_url + "/admin/products/new", data={**_form(), "csrf_token": token},
-                               files={"image": ("big.png", PNG + b"\x00" * 2000, "image/png")}, timeout=30)
-    assert response.status_code == 400 and "The image is larger than 1 KB." in text_of(response)
 
 
 def test_edit_product_prices_text_and_market_removal(admin):
