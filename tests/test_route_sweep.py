@@ -81,10 +81,18 @@ def world(app, shopper):
     assert signed_in.status_code == 303
     link = create_link(LinkRequest("XOF", free=[FreeLine("Retouche", 2500)]), actor="sweep@example.com")
     real = {"reference": order.reference, "token": order.token, "slug": product.slug, "product_id": product.id,
-            "code": link.code,
+            "code": link.code, "key": _a_photo_key(),
             "payment_id": order.payments[0].id, "id": event.id, "gateway": "ligdicash",
             "filename": "css/shop.css"}
     return client, token, real
+
+
+def _a_photo_key() -> str:
+    from models import ProductImage
+    from services.images import variant_key
+
+    image = db.session.scalar(select(ProductImage).limit(1))
+    return variant_key(image.digest, image.width_list[0], "webp")
 
 
 def _rules(app, method: str):
