@@ -11,6 +11,7 @@ import io
 import math
 import random
 from functools import cache
+from typing import cast
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
@@ -91,7 +92,8 @@ def _fabric_stack(image: Image.Image, prints: list[Image.Image]) -> None:
         fold = cloth.crop((0, 0, x1 - x0, h))
         image.paste(fold, (x0, y - h))
         draw = ImageDraw.Draw(image)
-        draw.rectangle((x0, y - h, x1, y - h + 10), fill=tuple(min(255, c + 40) for c in cloth.getpixel((5, 5))))
+        edge = cast("tuple[int, ...]", cloth.getpixel((5, 5)))  # an RGB image: a tuple per pixel
+        draw.rectangle((x0, y - h, x1, y - h + 10), fill=tuple(min(255, c + 40) for c in edge))
         draw.line((x0, y, x1, y), fill=(60, 40, 30), width=3)
         y -= h + 4
 
