@@ -17,18 +17,13 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from services import phones
 
 
-class CheckoutForm(FlaskForm):
+class CustomerForm(FlaskForm):
+    """Who the customer is and how they pay: a checkout's fields, and a payment link's."""
+
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(2, 120)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(message=_l("Invalid email address.")), Length(max=254)])
     phone = TelField(_l("Phone (with country code)"), validators=[DataRequired()])
     gateway = RadioField(_l("Payment method"), validators=[DataRequired(message=_l("Choose a payment method."))])
-    # services.delivery re-checks the choice (market, fee) and the address when it is home delivery.
-    delivery = RadioField(_l("Delivery"), validate_choice=False, validators=[Optional()])
-    delivery_city = StringField(_l("City or area"), validators=[Optional(), Length(max=80)],
-                                description=_l("For home delivery, e.g. Ouaga 2000, Akwa, Kicukiro"))
-    delivery_address = StringField(_l("Street or landmark"), validators=[Optional(), Length(max=200)],
-                                   description=_l("e.g. behind the pharmacy, blue gate, 2nd street on the left"))
-    checkout_key = HiddenField(validators=[DataRequired(), Length(max=64)])
     submit = SubmitField(_l("Pay now"))
 
     def __init__(self, *args, currency: str = "USD", **kwargs):
@@ -46,6 +41,16 @@ class CheckoutForm(FlaskForm):
     def normalised_phone(self) -> str:
         """The phone number in E.164 (``+22670123456``), once the form is valid."""
         return self.phone_e164
+
+
+class CheckoutForm(CustomerForm):
+    # services.delivery re-checks the choice (market, fee) and the address when it is home delivery.
+    delivery = RadioField(_l("Delivery"), validate_choice=False, validators=[Optional()])
+    delivery_city = StringField(_l("City or area"), validators=[Optional(), Length(max=80)],
+                                description=_l("For home delivery, e.g. Ouaga 2000, Akwa, Kicukiro"))
+    delivery_address = StringField(_l("Street or landmark"), validators=[Optional(), Length(max=200)],
+                                   description=_l("e.g. behind the pharmacy, blue gate, 2nd street on the left"))
+    checkout_key = HiddenField(validators=[DataRequired(), Length(max=64)])
 
 
 class RetryForm(FlaskForm):

@@ -2,15 +2,12 @@
 as the whole dashboard is)."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    EmailField,
     FieldList,
     Form,
     FormField,
     IntegerField,
-    RadioField,
     SelectField,
     StringField,
     SubmitField,
@@ -18,32 +15,16 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from blueprints.checkout.forms import CustomerForm
 from config import MARKETS
 from services import links as link_service
 from services import phones
 
 
-class PayLinkForm(FlaskForm):
+class PayLinkForm(CustomerForm):
     """What the customer adds on the link's page: who they are and how they pay."""
-
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(2, 120)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(message=_l("Invalid email address.")), Length(max=254)])
-    phone = TelField(_l("Phone (with country code)"), validators=[DataRequired()])
-    gateway = RadioField(_l("Payment method"), validators=[DataRequired(message=_l("Choose a payment method."))])
-    submit = SubmitField(_l("Pay now"))
-
-    def __init__(self, *args, currency: str = "USD", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.currency = currency
-        self.phone_e164 = ""
-
-    def validate_phone(self, field) -> None:
-        try:
-            self.phone_e164 = phones.normalise(field.data or "", self.currency)
-        except phones.PhoneError as exc:
-            raise ValidationError(str(exc)) from None
 
 
 # the dashboard

@@ -8,8 +8,9 @@ from flask_babel import force_locale
 from flask_login import current_user
 from sqlalchemy import select
 
-from extensions import db, login_manager
+from extensions import db
 from models import Product
+from blueprints.admin import routes as admin_routes
 from blueprints.checkout.forms import gateway_choices
 from blueprints.checkout.routes import remember_order
 from services import links as link_service
@@ -87,17 +88,9 @@ def _pay(link):
 
 # the merchant
 
-@admin_bp.before_request
-def require_login():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
-
-
-@admin_bp.after_request
-def no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# The dashboard's own guards: signed-in merchants only, nothing kept by browsers or proxies.
+admin_bp.before_request(admin_routes.require_login)
+admin_bp.after_request(admin_routes.no_store)
 
 
 @admin_bp.context_processor
