@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import PaymentEvent, Price, Product
+from models import Order, PaymentEvent, Price, Product
 from services.products import PRICE_MAX_MINOR
 from tests.admin.conftest import make_orders, text_of
 
@@ -73,6 +73,22 @@ def test_the_highest_price_is_named_in_the_error(admin):
     response = admin.post("/admin/products/new", _form(price_XOF=str(PRICE_MAX_MINOR + 1)),
                           csrf_from="/admin/products/new")
     assert "at most 1,000,000,000,000 XOF" in text_of(response)
+
+
+def test_a_price_past_32_bits_is_saved_and_sold_exactly(admin, shopper):
+    """999,999,999,999 XOF: stored in a 64-bit column and ordered to the franc; LigdiCash (whose
+    invoices stop at 2,000,000 XOF) refuses it, and the customer is told so, not a 500."""
+    response = admin.post("/admin/products/new", _form(price_XOF="999999999999", stock="3"),
+                          csrf_from="/admin/products/new")
+    assert response.status_code == 303, text_of(response)[:300]
+    product = db.session.scalar(select(Product).where(Product.name == "Sac en raphia"))
+    assert product.price_in("XOF").amount == 999_999_999_999
+    shopper.add_to_cart(product.slug, 2)
+    refused = shopper.checkout()
+    assert refused.status_code == 502 and "could not open the payment" in text_of(refused)
+    order = db.session.scalar(select(Order).order_by(Order.id.desc()))
+    assert order.total == 2 * 999_999_999_999 + order.delivery_fee and order.payments[0].amount == order.total
+    assert "1 999 999 999 998" in text_of(admin.get(f"/admin/orders/{order.reference}")).replace("\u202f", " ")
 
 
 def test_a_tampered_stock_seen_is_ignored(admin):
