@@ -178,15 +178,6 @@ def register_machine(enum: type[StrEnum], machine: Machine) -> None:
     MACHINES[enum] = machine
 
 
-def on(machine: str, *targets: StrEnum) -> Callable[[Effect], Effect]:
-    """Register an effect for the edges of ``machine`` that end in ``targets``."""
-    def register(effect: Effect) -> Effect:
-        for target in targets:
-            EFFECTS.setdefault((machine, target.value), []).append(effect)
-        return effect
-    return register
-
-
 def allowed(current: str, target: StrEnum) -> bool:
     """True when ``current`` may move to ``target`` in its table."""
     return target in MACHINES[type(target)].table.get(current, frozenset())
