@@ -12,6 +12,20 @@
     button.setAttribute("aria-busy", "true");
     button.textContent = button.getAttribute("data-busy");
   });
+  // Another delivery choice: the button, the summary's fee and total say what will be paid.
+  function show(id, text) {
+    var element = document.getElementById(id);
+    if (element && text) { element.textContent = text; }
+  }
+  form.addEventListener("change", function (event) {
+    var radio = event.target;
+    if (radio.name !== "delivery" || !radio.checked) { return; }
+    label = radio.getAttribute("data-pay") || label;
+    button.textContent = label;
+    show("checkout-total", radio.getAttribute("data-total"));
+    var fee = document.querySelector("#summary-delivery .amount");
+    if (fee && radio.getAttribute("data-fee")) { fee.textContent = radio.getAttribute("data-fee"); }
+  });
   // Back from the gateway (page restored from the cache): the button works again.
   window.addEventListener("pageshow", function () {
     button.disabled = false;

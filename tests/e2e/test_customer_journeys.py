@@ -126,7 +126,7 @@ def test_phone_pages_put_what_matters_first(phone_page):
     assert in_first_screen(page, page.get_by_role("button", name="Add to cart"))
     page.get_by_role("button", name="Add to cart").click()
     row = page.locator("table.cart tbody tr").first
-    expect(row.locator("img.thumb")).to_be_visible()
+    expect(row.locator(".thumb img")).to_be_visible()
     expect(row.locator(".unit")).to_contain_text("Unit price")
     expect(row.locator(".line-total")).to_contain_text("Line total")
     row.get_by_role("button", name="One more Café du Rwanda").click()
