@@ -26,7 +26,7 @@ import common
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 KEY = re.compile(r'name="checkout_key" type="hidden" value="([^"]+)"')
-DELIVERY = re.compile(r'<input checked id="delivery-\d+" name="delivery" type="radio" value="([^"]+)"')
+DELIVERY = re.compile(r'<input checked [^>]*name="delivery" type="radio" value="([^"]+)"')
 # The test client speaks https (PREFERRED_URL_SCHEME in production), so Flask-WTF's
 # strict-SSL check wants a same-origin Referer, as a browser sends.
 REFERER = {"Referer": "https://localhost/"}

@@ -25,7 +25,7 @@ from simulator.state import STATE
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 KEY = re.compile(r'name="checkout_key" type="hidden" value="([^"]+)"')
-DELIVERY = re.compile(r'<input checked id="delivery-\d+" name="delivery" type="radio" value="([^"]+)"')
+DELIVERY = re.compile(r'<input checked [^>]*name="delivery" type="radio" value="([^"]+)"')
 
 #: How a customer pays on each simulated gateway's page: market, then the form.
 PAY = {

@@ -179,7 +179,8 @@ def test_eight_identical_checkout_submits_open_one_invoice(app, shopper, ctx):
     """A double-tap on a slow phone: eight submits of one checkout at once, one gateway invoice."""
     _postgres_only(app)
     shopper.add_to_cart("pagne-wax-6-yards")
-    data = {**CUSTOMER, "gateway": "ligdicash", "checkout_key": shopper.checkout_key(),
+    key, delivery = shopper.checkout_form()
+    data = {**CUSTOMER, "gateway": "ligdicash", "checkout_key": key, "delivery": delivery,
             "csrf_token": shopper.csrf_token("/cart")}
     twins = [_twin(shopper) for _ in range(8)]
     codes = _parallel(8, lambda: twins.pop().post(shopper.url("/checkout"), data=data,
