@@ -30,6 +30,7 @@ LOAD_ALL_IMAGES = """() => Promise.all([...document.images].map(img => {
   return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
 }))"""
 ADMIN = ("merchant@example.bf", "screenshots only, not a secret")
+LINK: dict[str, str] = {}  # the demo payment link's code, made when the server starts
 
 
 def free_port() -> int:
@@ -40,15 +41,17 @@ def free_port() -> int:
 
 def serve(port: int, database: Path):
     """The app on ``port`` with a fresh demo database; returns the server (stop with shutdown())."""
-    os.environ.update(DATABASE_URL=f"sqlite:///{database}", PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-                      SIMULATOR_ENABLED="1")
+    os.environ.update(COMPTOIR_ENV="development", DATABASE_URL=f"sqlite:///{database}",
+                      PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", SIMULATOR_ENABLED="1")
     sys.path.insert(0, str(ROOT))
     from flask_migrate import upgrade
     from werkzeug.serving import make_server
 
     from app import create_app
+    from extensions import db
     from services.admin import save_admin
     from services.demo import seed_demo
+    from services.links import FreeLine, LinkRequest, ProductLine, create_link
 
     app = create_app()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -56,6 +59,13 @@ def serve(port: int, database: Path):
         upgrade(directory=str(ROOT / "migrations"))
         seed_demo()
         save_admin(*ADMIN)
+        from models import Product
+
+        coffee = db.session.scalar(db.select(Product.id).where(Product.slug == "cafe-rwanda"))
+        link = create_link(LinkRequest("XOF", products=[ProductLine(coffee, 2)],
+                                       free=[FreeLine("Retouche sur mesure", 2500)], customer_name="Awa",
+                                       note="Livraison jeudi, comme convenu"), actor=ADMIN[0])
+        LINK["code"] = link.code
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -108,6 +118,8 @@ def customer(page, shot: Camera) -> None:
     shot("my-orders")
     page.goto("/no-such-page")
     shot("not-found")
+    page.goto(f"/p/{LINK['code']}")
+    shot("payment-link")
 
 
 def merchant(page, shot: Camera) -> None:
@@ -124,6 +136,20 @@ def merchant(page, shot: Camera) -> None:
     shot("admin-order")
     page.goto("/admin/products")
     shot("admin-products")
+    page.goto("/admin/fulfil")
+    shot("admin-to-fulfil")
+    page.locator("#to-fulfil a").first.click()
+    shot("admin-order-to-fulfil")
+    page.goto(page.url + "/slip")
+    shot("admin-packing-slip")
+    page.goto("/admin/delivery")
+    shot("admin-delivery")
+    page.goto("/admin/links")
+    shot("admin-links")
+    page.goto(f"/admin/links/{LINK['code']}")
+    shot("admin-link")
+    page.goto("/admin/links/new")
+    shot("admin-link-new")
 
 
 def main() -> None:

@@ -116,18 +116,22 @@ def _login_limits() -> list:
     return parse_many(current_app.config["ADMIN_LOGIN_RATE_LIMIT"])
 
 
+def _login_key() -> tuple[str, str, str]:
+    """The counters' identity: this shop's key prefix (two shops may share one Redis), the
+    scope and the client address."""
+    return current_app.config["RATELIMIT_KEY_PREFIX"], LOGIN_SCOPE, get_remote_address()
+
+
 def count_sign_in_attempt() -> bool:
     """Count this attempt in every window *before* the password is checked (an atomic
     increment, so parallel attempts cannot all slip under the limit); False when over it."""
-    address = get_remote_address()
-    return all([limiter.limiter.hit(item, LOGIN_SCOPE, address) for item in _login_limits()])
+    return all([limiter.limiter.hit(item, *_login_key()) for item in _login_limits()])
 
 
 def give_back_sign_in_attempt() -> None:
     """A successful sign-in does not use up the limit."""
-    address = get_remote_address()
     for item in _login_limits():
-        limiter.limiter.hit(item, LOGIN_SCOPE, address, cost=-1)
+        limiter.limiter.hit(item, *_login_key(), cost=-1)
 
 
 @bp.route("/login", methods=["GET", "POST"])
