@@ -21,6 +21,11 @@ from models import Payment, utcnow
 from providers import REGISTRY
 
 
+#: A customer back from the gateway may wait this long for its pacing window (LigdiCash: 3 s)
+#: so that the order page they land on already knows.
+RETURN_WAIT_SECONDS = 3.5
+
+
 class Paced(Exception):
     """Someone asked the gateway about this payment less than its minimum interval ago."""
 
@@ -45,6 +50,25 @@ def claim_status_check(payment: Payment, interval: float) -> bool:
         stmt.values(last_checked_at=now).execution_options(synchronize_session=False))
     db.session.commit()  # the claim is visible to every other process before we ask
     return result.rowcount == 1
+
+
+def claim_or_wait(payment: Payment, interval: float, wait: float) -> bool:
+    """``claim_status_check``, and when someone asked less than ``interval`` seconds ago and the
+    window closes within ``wait`` seconds, wait for it and claim once more (a customer coming back
+    from the gateway gets the answer now rather than at the page's next poll)."""
+    if claim_status_check(payment, interval):
+        return True
+    if not wait or interval > wait:
+        return False
+    db.session.refresh(payment)
+    last = payment.last_checked_at
+    if last is None:
+        return claim_status_check(payment, interval)
+    remaining = interval - (utcnow() - last).total_seconds()
+    if remaining > wait:
+        return False
+    time.sleep(max(remaining, 0) + 0.05)
+    return claim_status_check(payment, interval)
 
 
 # --- Retry-After -------------------------------------------------------------------------

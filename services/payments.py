@@ -343,19 +343,20 @@ def payment_ref(payment: Payment) -> PaymentRef:
 
 def refresh_status(payment: Payment, *, force: bool = False, kind: str = "status-check",
                    payload: Any = None, note: str = "", raise_if_paced: bool = False,
-                   limited: bool = True) -> StatusReport | None:
+                   limited: bool = True, wait: float = 0.0) -> StatusReport | None:
     """Ask the gateway about an open payment (at most every STATUS_RECHECK_SECONDS
     unless forced) and apply its answer. None when nothing was asked or it failed.
     ``raise_if_paced``: pacing.Paced when the gateway's pacing said not now.
     ``limited``: skip the call when the gateway's status slots are all taken (bulkhead);
-    a callback's confirmation is not limited (the gateway paces its own callbacks)."""
+    a callback's confirmation is not limited (the gateway paces its own callbacks).
+    ``wait``: seconds this caller may wait for the gateway's pacing window to close."""
     if not force and not _due_for_check(payment):
         return None
     # --- gateway pacing (issue 20): one conditional UPDATE decides who may ask; see services/pacing.py
     interval = pacing.min_interval(payment.gateway)
     if not force:
         interval = max(interval, current_app.config["STATUS_RECHECK_SECONDS"])
-    if not pacing.claim_status_check(payment, interval):
+    if not pacing.claim_or_wait(payment, interval, wait):
         if force:  # an explicit path (callback, return, reconciliation, dashboard) says why it did not ask
             log_event(payment, payment.gateway, kind, payload, note=_join(
                 note, f"not asked: inside the gateway's pacing window (checked less than {interval:g} s ago)"))

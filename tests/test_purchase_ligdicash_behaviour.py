@@ -108,7 +108,8 @@ def test_one_confirm_for_the_json_and_form_callbacks_and_the_return(shopper):
 
 def test_every_path_shares_the_pacing(shopper, app):
     """Order page, return landing, callback, dashboard re-check, reconciliation in quick
-    succession: one confirm, and the gateway never had to refuse one."""
+    succession: the return landing waits for the window to close and asks once more; the others
+    say why they did not ask, and the gateway never had to refuse a confirm."""
     STATE.set_faults("ligdicash", callbacks="none", confirm_pacing=1)
     shopper.buy()
     order = only_order()
@@ -116,6 +117,7 @@ def test_every_path_shares_the_pacing(shopper, app):
     for _ in range(3):
         assert shopper.get(f"/orders/{order.token}").status_code == 200
     shopper.get(f"/orders/{order.token}/return?ref={payment.reference}")
+    assert len(invoice().status_checks) == 2  # the order page's, then the return's, 3 s later
     body = {"status": "completed", "custom_data": [
         {"keyof_customdata": "transaction_id", "valueof_customdata": payment.reference}]}
     assert requests.post(shopper.url("/payments/callback/ligdicash"), json=body, timeout=10).status_code == 200
@@ -123,10 +125,22 @@ def test_every_path_shares_the_pacing(shopper, app):
         fresh = db.session.get(Payment, payment.id)
         assert "could not be asked" in admin_service.recheck(fresh.order, fresh, "merchant@example.com")
         assert reconcile_once().checked == 0
-    assert len(invoice().status_checks) == 1
+    assert len(invoice().status_checks) == 2
     notes = [e.note for e in events(payment)]
-    assert sum("pacing" in n for n in notes) == 3  # return, callback, dashboard: each says why
+    assert sum("pacing" in n for n in notes) == 2  # callback, dashboard: each says why
     assert not any("429" in n for n in notes)
+
+
+def test_a_customer_back_from_the_gateway_sees_the_payment_inside_the_window(shopper):
+    """The order page asked a moment ago; the customer pays and comes back at once: the return
+    landing waits out LigdiCash's 3 s and the page says paid, without asking too soon."""
+    STATE.set_faults("ligdicash", confirm_pacing=1)
+    redirect = shopper.buy()
+    order = only_order()
+    shopper.get(f"/orders/{order.token}")  # asks now: the callbacks that follow are inside the window
+    landing = shopper.on_gateway_page(redirect, "pay")
+    assert "Payment received" in text_of(landing)
+    assert not any("429" in e.note for e in events(order.payments[0]))
 
 
 def test_after_the_window_the_next_path_asks(shopper):

@@ -11,6 +11,7 @@ from services import delivery as delivery_service
 from services.checkout import checkout as run_checkout
 from services.gateways import enabled_gateways
 from services.i18n import current_language
+from services import pacing
 from services.money import format_money
 from services.orders import CheckoutError, Customer, find_by_checkout_key, find_by_token
 from services.payments import (
@@ -209,7 +210,8 @@ def order_return(token: str):
     item = _order_or_404(token)
     payment = _landing_payment(item)
     if payment is not None and payment.status in Payment.ACTIVE:
-        refresh_status(payment, force=True, kind="return", note="customer came back (return URL)")
+        refresh_status(payment, force=True, kind="return", note="customer came back (return URL)",
+                       wait=pacing.RETURN_WAIT_SECONDS)
     return redirect(url_for("checkout.order", token=token), 303)
 
 

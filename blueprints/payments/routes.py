@@ -15,6 +15,7 @@ from providers import REGISTRY
 from providers.base import Inbound
 from services.gateways import enabled_gateways
 from services.payments import callback_headers, find_payment, handle_callback, log_event, refresh_status
+from services import pacing
 from services.states import Rejection
 
 from . import bp
@@ -141,5 +142,6 @@ def callback_landing(gateway: str, reference: str):
     if payment is None or payment.gateway != gateway:
         abort(404)
     if payment.status in payment.ACTIVE:
-        refresh_status(payment, force=True, kind="return", note="customer came back (callback URL)")
+        refresh_status(payment, force=True, kind="return", note="customer came back (callback URL)",
+                       wait=pacing.RETURN_WAIT_SECONDS)
     return redirect(url_for("checkout.order", token=payment.order.token), 303)
