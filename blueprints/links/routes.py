@@ -68,6 +68,8 @@ def _pay(link):
     form = PayLinkForm(currency=order.currency)
     form.gateway.choices = gateway_choices(enabled_gateways(order.currency))
     if request.method == "GET":
+        if len(form.gateway.choices) == 1:
+            form.gateway.data = form.gateway.choices[0].value  # the only method: preselected
         form.name.data = form.name.data or order.customer_name or None
         form.email.data = form.email.data or order.customer_email or None
         form.phone.data = form.phone.data or order.customer_phone or None
