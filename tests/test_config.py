@@ -290,14 +290,22 @@ def test_static_build_fingerprints_compresses_and_caches_for_years(tmp_path):
     assert is_fingerprinted("", "/static/" + name) and not is_fingerprinted("", "/static/css/a.css")
 
 
-def test_requirements_are_compiled_and_fully_pinned():
-    """requirements.txt is pip-compile's output of requirements.in: every package pinned."""
+def _pins(filename: str) -> dict[str, str]:
     pinned = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    for line in (ROOT / filename).read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             name, _, version = line.partition("==")
-            assert version, f"not pinned: {line}"
+            assert version, f"not pinned in {filename}: {line}"
             pinned[name.lower().replace("_", "-")] = version
+    return pinned
+
+
+def test_requirements_are_compiled_and_fully_pinned():
+    """requirements.txt is pip-compile's output of requirements.in: every package pinned; the
+    development pins (what `make test` and CI install) hold every runtime pin, at the same version."""
+    pinned = _pins("requirements.txt")
+    dev = _pins("requirements-dev.txt")
+    assert {name: dev.get(name) for name in pinned} == pinned, "run `make requirements`"
     for line in (ROOT / "requirements.in").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             name = re.split(r"[\[<>=~ ]", line.strip())[0].lower()
