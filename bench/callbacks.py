@@ -154,13 +154,7 @@ def run_config(db: str, workers: int, n: int, concurrency: int, sim_port: int) -
                              label, len(callbacks), f"{len(callbacks) / seconds:,.0f}",
                              common.ms(seconds / len(callbacks) * concurrency),
                              ", ".join(f"{k}: {v}" for k, v in codes.items()), f"{paid}/{len(callbacks)}"])
-    with app.app_context():
-        from extensions import db as sqla
-
-        sqla.session.remove()
-        sqla.engine.dispose()
-    if db == "pg":
-        common.drop_pg(db_url)
+    common.release(app, db, db_url)
     return rows
 
 

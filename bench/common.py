@@ -147,6 +147,17 @@ def pg_url(tag: str) -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
 
 
+def release(app, db: str, db_url: str) -> None:
+    """Close the app's database connections and drop its PostgreSQL bench database."""
+    with app.app_context():
+        from extensions import db as sqla
+
+        sqla.session.remove()
+        sqla.engine.dispose()
+    if db == "pg":
+        drop_pg(db_url)
+
+
 def drop_pg(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     if name.startswith(PG_PREFIX):

@@ -135,11 +135,7 @@ def catalogue_growth(db: str, sizes: list[int], repeat: int) -> list[list]:
             rows.append([f"{size:,}", f"{label} `{path}`", common.ms(seconds), statements,
                          f"{size_bytes / 1024:,.0f} KiB"])
         counter.close()
-        with app.app_context():
-            sqla.session.remove()
-            sqla.engine.dispose()
-        if db == "pg":
-            common.drop_pg(db_url)
+        common.release(app, db, db_url)
     return rows
 
 

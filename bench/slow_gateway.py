@@ -171,13 +171,7 @@ def run_config(db: str, label: str, threads: int | None, limit: int | None, n: i
                      (f"busy in {common.ms(statistics.median(busy))} ms" if busy else "")
                      + ("; " if busy and waited else "")
                      + (f"others {statistics.median(waited):.1f} s" if waited else "")])
-    with app.app_context():
-        from extensions import db as sqla
-
-        sqla.session.remove()
-        sqla.engine.dispose()
-    if db == "pg":
-        common.drop_pg(db_url)
+    common.release(app, db, db_url)
     return rows
 
 
