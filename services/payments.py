@@ -17,7 +17,7 @@ from datetime import timedelta
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
@@ -138,23 +138,34 @@ def start_payment(order: Order, gateway: str) -> Payment:
         raise PaymentStartError(_("%(gateway)s does not accept %(currency)s.",
                                   gateway=provider.display_name, currency=order.currency))
     end_stale_attempts(order)
+    # The database decides first which request opens the attempt (one open per order): a
+    # double-tap gets the first attempt back and never competes for the gateway's slots.
+    payment, inserted = _insert_attempt(order, gateway)
+    if not inserted:
+        return payment  # another request opened it: its next step is the customer's
     try:
         with gateway_slot(gateway, "create", current_app.config["GATEWAY_CONCURRENCY"]):
-            payment, inserted = _insert_attempt(order, gateway)
-            if not inserted:
-                return payment  # another request opened it: its next step is the customer's
             sent = checkout_request(order, payment)
             _release_connection()  # no database connection held while the gateway thinks
             hosted = _create(provider, payment, sent)
     except GatewayBusy:
-        # No attempt is opened (the order stays pending, payable again): answered at once
-        # instead of waiting behind the calls already stuck on this gateway.
+        # Answered at once instead of waiting behind the calls already stuck on this gateway;
+        # the attempt never reached it and is withdrawn: the order stays pending, payable again.
+        _withdraw(payment)
         log.warning("order %s: %s busy, checkout answered 'try again'", order.reference, gateway)
         raise PaymentStartError(_("%(gateway)s is very busy right now. Your cart is saved: please try "
                                   "again in a moment, or choose another payment method.",
                                   gateway=provider.display_name), 503) from None
     _open(payment, provider.display_name, hosted)
     return payment
+
+
+def _withdraw(payment: Payment) -> None:
+    """Remove an attempt that was never sent to its gateway (nothing can have been paid on it)."""
+    db.session.rollback()
+    db.session.execute(delete(Payment).where(
+        Payment.id == payment.id, Payment.status == PaymentStatus.CREATED, Payment.gateway_ref.is_(None)))
+    db.session.commit()
 
 
 def _create(provider: Any, payment: Payment, sent: CheckoutRequest) -> Any:
