@@ -9,9 +9,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from services.admin import save_admin
+from tests.e2e.merchant import MERCHANT, sign_in
 
 AXE = Axe()
-ADMIN = ("merchant@example.bf", "correct horse battery staple")
 
 #: What a thumb has to hit: controls, and links that stand alone (navigation, buttons, pills).
 TAP_TARGETS = """() => [...document.querySelectorAll(
@@ -81,9 +81,7 @@ def customer_pages(page, audit: Audit) -> None:
 def dashboard_pages(page, audit: Audit) -> None:
     page.goto("/admin/")
     audit("dashboard login")
-    page.get_by_label("E-mail").fill(ADMIN[0])
-    page.get_by_label("Password").fill(ADMIN[1])
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, path=None)
     audit("dashboard overview")
     page.goto("/admin/orders")
     audit("dashboard orders")
@@ -98,7 +96,7 @@ def dashboard_pages(page, audit: Audit) -> None:
 def test_no_serious_accessibility_violation_on_any_page(request, app, size):
     page = request.getfixturevalue(size)
     with app.app_context():
-        save_admin(*ADMIN)
+        save_admin(*MERCHANT)
     audit = Audit(page, phone=size == "phone_page")
     customer_pages(page, audit)
     dashboard_pages(page, audit)

@@ -6,9 +6,9 @@ import re
 
 from playwright.sync_api import expect
 
-from services.admin import save_admin
 from tests.e2e.test_customer_journeys import add_first_product_to_cart, expect_paid
 from tests.helpers import only_order
+from tests.e2e.merchant import sign_in
 
 
 def go_to_checkout(page) -> None:
@@ -82,12 +82,7 @@ def test_merchant_fulfils_with_a_packing_slip(page, app, step):
     home_delivery_purchase(page)
     order_url = page.url
     reference = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ")
-    with app.app_context():
-        save_admin("merchant@example.bf", "correct horse battery staple")
-    page.goto("/admin/")
-    page.get_by_label("E-mail").fill("merchant@example.bf")
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, app)
     page.get_by_role("link", name="To fulfil").click()
     expect(page.locator("#to-fulfil")).to_contain_text(reference)
     step(page, "queue")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from services.admin import save_admin
 from tests.e2e.test_customer_journeys import add_first_product_to_cart, expect_paid, fill_checkout
 from tests.helpers import only_order
+from tests.e2e.merchant import sign_in
 
 
 def test_irembopay_purchase_without_browser_return(page, step):
@@ -67,13 +67,7 @@ def test_merchant_finds_an_order_rechecks_and_exports(page, app, step):
     page.get_by_role("button", name="Payer").click()
     expect_paid(page)
     reference = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ")
-    with app.app_context():
-        save_admin("merchant@example.bf", "correct horse battery staple")
-
-    page.goto("/admin/")
-    page.get_by_label("E-mail").fill("merchant@example.bf")
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, app)
     step(page, "overview")
     page.goto("/admin/orders")
     page.get_by_label("Search").fill(reference)

@@ -10,16 +10,11 @@ from sqlalchemy import select
 
 from extensions import db
 from models import PaymentLink
-from services.admin import save_admin
+from tests.e2e import merchant
 
 
 def sign_in(page, app) -> None:
-    with app.app_context():
-        save_admin("merchant@example.bf", "correct horse battery staple")
-    page.goto("/admin/links/")
-    page.get_by_label("E-mail").fill("merchant@example.bf")
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    merchant.sign_in(page, app, "/admin/links/")
     expect(page.get_by_role("heading", name="Payment links")).to_be_visible()
 
 
