@@ -21,7 +21,6 @@ from sqlalchemy import or_, select
 
 from extensions import db
 from models import Order, Payment, utcnow
-from providers import REGISTRY
 from services import delivery, mail, orders, pacing
 from services.payments import end_stale_attempts, refresh_status
 
@@ -50,8 +49,7 @@ class ReconcileReport:
 
 
 def _min_interval(gateway: str) -> float:
-    provider = REGISTRY.get(gateway)
-    return max(getattr(provider, "min_check_seconds", 0), current_app.config["RECONCILE_MIN_AGE_SECONDS"])
+    return max(pacing.min_interval(gateway), current_app.config["RECONCILE_MIN_AGE_SECONDS"])
 
 
 def payments_to_check(now: datetime) -> list[Payment]:
