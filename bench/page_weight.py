@@ -7,7 +7,8 @@ photos: each its own picture), so that the home page lists 24 products. Chromium
 network throttled through the DevTools protocol (Network.emulateNetworkConditions:
 400 kbit/s down and up, 400 ms latency); the figure is the sum of the encoded bytes of
 every response (headers included) until the load event and network idle, without
-scrolling — what lazy loading leaves for later is not counted.
+scrolling — what lazy loading leaves for later is not counted there; a last row scrolls the phone
+home page to its end and counts everything it then fetched (no budget: the whole grid).
 
     .venv/bin/python bench/page_weight.py [--quick] [--dpr 3]
 
@@ -77,8 +78,9 @@ def _png(image) -> bytes:
     return out.getvalue()
 
 
-def weigh(browser, url: str, context_args: dict) -> dict:
-    """Bytes by resource type, requests and load time of one first visit to ``url``."""
+def weigh(browser, url: str, context_args: dict, scroll: bool = False) -> dict:
+    """Bytes by resource type, requests and load time of one first visit to ``url`` (with
+    ``scroll``, then scrolled to the end, a screen at a time, until the network is idle)."""
     context = browser.new_context(**context_args)
     page = context.new_page()
     cdp = context.new_cdp_session(page)
@@ -92,6 +94,12 @@ def weigh(browser, url: str, context_args: dict) -> dict:
     page.goto(url, wait_until="load")
     loaded = time.monotonic() - start
     page.wait_for_load_state("networkidle")
+    if scroll:
+        while page.evaluate("window.scrollY + window.innerHeight < document.documentElement.scrollHeight - 1"):
+            page.evaluate("window.scrollBy(0, window.innerHeight)")
+            page.wait_for_timeout(300)
+        page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=120_000)
+        page.wait_for_timeout(1000)
     by_type = defaultdict(int)
     for request_id, size in sizes.items():
         by_type[types.get(request_id, "Other")] += size
@@ -125,14 +133,15 @@ def measure(chromium: str, dpr: float, grain: bool) -> str:
     cases = [("phone home", "/", {**PHONE, "device_scale_factor": dpr}),
              ("phone product", "/products/beurre-de-karite", {**PHONE, "device_scale_factor": dpr}),
              ("desktop home", "/", {**DESKTOP, "device_scale_factor": 1}),
-             ("desktop product", "/products/beurre-de-karite", {**DESKTOP, "device_scale_factor": 1})]
+             ("desktop product", "/products/beurre-de-karite", {**DESKTOP, "device_scale_factor": 1}),
+             ("phone home, scrolled to the end", "/", {**PHONE, "device_scale_factor": dpr})]
     rows = []
     with common.serving("app:create_app()", port, common.env_for(db_url, port)):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, headless=True,
                                                  args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
             for name, path, context_args in cases:
-                result = weigh(browser, f"http://127.0.0.1:{port}{path}", context_args)
+                result = weigh(browser, f"http://127.0.0.1:{port}{path}", context_args, scroll="scrolled" in name)
                 budget = BUDGETS.get(name)
                 verdict = "-" if budget is None else ("within" if result["total"] <= budget else "OVER")
                 kinds = ", ".join(f"{k} {v / 1024:.1f}" for k, v in sorted(result["by_type"].items()))

@@ -25,10 +25,20 @@ SIZES = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
     "desktop": {"viewport": {"width": 1280, "height": 800}},
 }
-LOAD_ALL_IMAGES = """() => Promise.all([...document.images].map(img => {
-  img.loading = "eager";
-  return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
-}))"""
+#: Scroll through the page (the grid's held pictures load as they near the screen), back to the
+#: top, then wait for every picture.
+LOAD_ALL_IMAGES = """async () => {
+  const pause = () => new Promise(done => setTimeout(done, 50));
+  for (let y = 0; y < document.documentElement.scrollHeight; y += window.innerHeight) {
+    window.scrollTo(0, y);
+    await pause();
+  }
+  window.scrollTo(0, 0);
+  await Promise.all([...document.images].map(img => {
+    img.loading = "eager";
+    return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
+  }));
+}"""
 ADMIN = ("merchant@example.bf", "screenshots only, not a secret")
 LINK: dict[str, str] = {}  # the demo payment link's code, made when the server starts
 

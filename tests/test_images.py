@@ -136,15 +136,25 @@ def test_unknown_or_malformed_key_is_404(shopper, key):
 
 def test_catalogue_uses_picture_with_srcset_size_and_lazy_loading(shopper):
     page = shopper.get("/").text
-    pictures = re.findall(r"<picture>(.*?)</picture>", page, re.S)
-    assert len(pictures) == 14
-    first, last = pictures[0], pictures[-1]
+    shown = re.findall(r"<picture>(.*?)</picture>", page, re.S)
+    held = re.findall(r'<picture class="late">(.*?)</picture>\s*<noscript><picture>(.*?)</picture></noscript>', page, re.S)
+    assert len(shown) == 14 and len(held) == 10  # 4 above the fold, 10 held back, each with a <noscript> copy
+    first = shown[0]
     assert re.search(r'<source type="image/webp" srcset="/media/\w{32}-320\.webp 320w, /media/\w{32}-640\.webp 640w, '
                      r'/media/\w{32}-1280\.webp 1280w" sizes="[^"]+">', first)
     assert re.search(r'<source media="\(max-width: 600px\)" type="image/webp" srcset="/media/\w{32}-320\.webp">', first)
     assert 'width="1280" height="960"' in first and 'alt=""' in first  # the name is the card's heading
     assert 'fetchpriority="high"' in first and 'loading="lazy"' not in first  # above the fold
-    assert 'loading="lazy"' in last and "fetchpriority" not in last
+    waiting, fallback = held[-1]
+    # Held back: no address the browser would fetch, only data-* ones for static/js/lazy.js …
+    assert not re.search(r'\s(src|srcset)="/media/', waiting)
+    assert re.search(r'<source media="\(max-width: 600px\)" type="image/webp" data-srcset="/media/\w{32}-320\.webp">', waiting)
+    assert re.search(r'data-src="/media/\w{32}-640\.jpg" data-srcset="/media/\w{32}-320\.jpg 320w', waiting)
+    assert 'src="data:image/svg+xml,' in waiting and "viewBox='0%200%201280%20960'" in waiting  # the box keeps its shape
+    assert 'width="1280" height="960"' in waiting
+    # … and the same picture, natively lazy, for browsers without JavaScript.
+    assert 'loading="lazy"' in fallback and re.search(r'<img src="/media/\w{32}-640\.jpg" srcset=', fallback)
+    assert re.search(r'<script src="/static/js/lazy(\.\w+)?\.js" defer>', page)
 
 
 def test_product_page_shows_main_photo_eagerly_with_its_name(shopper):
