@@ -60,3 +60,17 @@ def test_phone_grid_without_javascript_still_shows_every_picture(browser, base_u
             assert "/media/" in img.evaluate("i => i.currentSrc")
     finally:
         _finish(context, page, request)
+
+
+def test_phone_grid_without_intersection_observer_shows_every_picture_at_once(phone_page):
+    """Older phone browsers (KaiOS 2.5, old Android WebViews) have no IntersectionObserver."""
+    page = phone_page
+    page.add_init_script("delete window.IntersectionObserver; delete NodeList.prototype.forEach;")
+    requested = _media_requests(page)
+    page.goto("/")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("picture.late")).to_have_count(0)
+    assert len(set(requested)) == 14
+    last = page.locator(".product-card").last.locator("picture img")
+    last.scroll_into_view_if_needed()
+    assert last.evaluate("i => i.complete && i.naturalWidth > 0 && i.currentSrc.endsWith('-320.webp')")
