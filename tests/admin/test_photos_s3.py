@@ -329,6 +329,33 @@ def test_bucket_stopped_media_is_a_503_and_uploads_are_refused(admin, shopper, a
     assert again.status_code == 503 and DOWN in text_of(again) and _product("autre-sac") is None
 
 
+# --- moving a shop to the bucket ------------------------------------------------------------
+
+def test_photos_kept_in_the_database_are_copied_to_the_bucket(bucket, app, runner, shopper, ctx):
+    """The demo's photos were saved with the database storage: the command copies them, then the
+    shop switched to the bucket serves them from there."""
+    app.config["IMAGE_STORAGE"] = "database"
+    keys = set(db.session.scalars(select(ImageBlob.key)))
+    assert keys and not bucket.keys()
+    result = runner.invoke(args=["copy-photos-to-bucket"])
+    assert result.exit_code == 0, result.output
+    assert f"{len(keys)} photo variants copied to the bucket {bucket.name}." in result.output
+    assert bucket.keys() == keys
+    key = sorted(keys)[0]
+    assert bucket.head(key)["CacheControl"] == IMMUTABLE
+    assert bucket.body(key) == db.session.get(ImageBlob, key).data
+    app.config["IMAGE_STORAGE"] = "s3"
+    assert shopper.get(f"/media/{key}").content == bucket.body(key)
+
+
+def test_copying_to_a_bucket_that_is_down_says_how_far_it_got(bucket, app, runner):
+    app.config.update(IMAGE_STORAGE="database", S3_ENDPOINT_URL=dead_endpoint())
+    result = runner.invoke(args=["copy-photos-to-bucket"])
+    assert result.exit_code == 1
+    assert "the photo bucket did not answer put_object: EndpointConnectionError (0 of " in result.output
+    assert SECRET not in result.output
+
+
 # --- the client -----------------------------------------------------------------------------
 
 def test_one_client_per_process_with_short_timeouts_and_one_retry(bucket):
