@@ -181,10 +181,11 @@ def _delete_after_commit(session: Session) -> None:
         try:
             S3Storage({"S3_ENDPOINT_URL": endpoint_url, "S3_REGION": region, "S3_BUCKET": bucket}
                       ).delete_now(sorted(keys))
-        except StorageUnavailable as exc:
+        except Exception as exc:  # the commit is done: a failed clean-up must not turn it into a 500
             # The rows are gone; the objects stay, unreferenced: harmless but for their bytes.
+            reason = exc if isinstance(exc, StorageUnavailable) else type(exc).__name__
             log.warning("photo variants not deleted from the bucket, left as orphans (%d keys): %s",
-                        len(keys), exc)
+                        len(keys), reason)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -306,6 +306,22 @@ def test_bucket_down_edit_keeps_the_product_as_it_was(admin, bucket, app):
     assert bucket.keys(images_before[0][1])  # the delete was never sent
 
 
+def test_deleting_a_photo_while_the_bucket_is_down_saves_and_leaves_orphans(admin, bucket, app, caplog):
+    """The delete is sent after the commit: the save stands, the objects stay (logged)."""
+    upload(admin, photo(700, 500), photo(700, 500, colour=(10, 10, 200)))
+    product = _product()
+    first, second = product.images
+    gone = second.digest
+    app.config["S3_ENDPOINT_URL"] = dead_endpoint()
+    data = _form(slug="sac-en-raphia", stock_seen="12", main_image=str(first.id), delete_images=[str(second.id)])
+    with caplog.at_level(logging.WARNING):
+        assert _post(admin, f"/admin/products/{product.id}", data, []).status_code == 303
+    assert [i.id for i in _product().images] == [first.id]
+    assert ("photo variants not deleted from the bucket, left as orphans (6 keys): the photo bucket "
+            "did not answer delete_objects: EndpointConnectionError") in caplog.text
+    assert bucket.keys(gone) == variant_keys(gone, (320, 640, 700))
+
+
 def test_a_refusing_bucket_is_a_form_error_too(admin, bucket, app):
     app.config["S3_BUCKET"] = "no-such-bucket-here"
     response = upload(admin, photo(900, 600))
