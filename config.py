@@ -282,7 +282,7 @@ IMAGE_STORAGES = ("database", "s3")
 
 
 def check_image_storage(config) -> None:
-    """The photo storage's settings, in every environment; production also wants https."""
+    """The photo storage's settings, in every environment (validate adds production's https rule)."""
     storage = config.get("IMAGE_STORAGE") or "database"
     if storage not in IMAGE_STORAGES:
         raise ConfigError(f"IMAGE_STORAGE must be 'database' or 's3', got {storage!r}")

@@ -32,10 +32,10 @@ STOCK_MAX = 1_000_000
 class ProductError(ValueError):
     """The product cannot be saved as given; the message names the field's problem."""
 
-    def __init__(self, message: str, field: str = "", status: int = 400):
+    def __init__(self, message: str, field: str = "", http_status: int = 400):
         super().__init__(message)
         self.field = field
-        self.status = status  # 503: not the merchant's mistake, the photo storage's
+        self.http_status = http_status  # 503: the photo storage failed, not the merchant
 
 
 @dataclass
@@ -122,7 +122,7 @@ def _apply_photos(product: Product, photos: PhotoChanges) -> None:
         db.session.rollback()  # nothing of the product is saved; variants already put are orphans
         current_app.logger.warning("product photos not saved: %s", exc)
         raise ProductError("The photo storage is not answering, so nothing was saved: "
-                           "try again in a moment.", "images", status=503) from None
+                           "try again in a moment.", "images", http_status=503) from None
 
 
 def _prices(data: ProductData) -> dict[str, int]:
