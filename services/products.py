@@ -122,7 +122,7 @@ def _apply_photos(product: Product, photos: PhotoChanges) -> None:
         db.session.rollback()  # nothing of the product is saved; variants already put are orphans
         current_app.logger.warning("product photos not saved: %s", exc)
         raise ProductError("The photo storage is not answering, so nothing was saved: "
-                           "try again in a moment.", "images", http_status=503) from None
+                           "choose the photos again in a moment.", "images", http_status=503) from None
 
 
 def _prices(data: ProductData) -> dict[str, int]:

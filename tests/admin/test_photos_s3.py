@@ -33,7 +33,7 @@ from tests.test_images import photo
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-Access-Key-never-shown-0123456789"
 IMMUTABLE = "public, max-age=31536000, immutable"
-DOWN = "The photo storage is not answering, so nothing was saved: try again in a moment."
+DOWN = "The photo storage is not answering, so nothing was saved: choose the photos again in a moment."
 
 
 def start_moto() -> tuple[ThreadedMotoServer, str]:
