@@ -293,16 +293,23 @@ def register_hooks(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-            "frame-ancestors 'none'; form-action 'self' http: https:",
-        )
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(app.config))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def content_security_policy(config) -> str:
+    """No script, no plugin, no framing; images from the shop itself, and from the photo
+    bucket's or CDN's origin when pages link the photos there (IMAGE_PUBLIC_BASE_URL)."""
+    img_src = "'self' data:"
+    public = urlsplit(config.get("IMAGE_PUBLIC_BASE_URL") or "")
+    if public.scheme and public.netloc:
+        img_src += f" {public.scheme}://{public.netloc}"
+    return (f"default-src 'self'; img-src {img_src}; object-src 'none'; base-uri 'none'; "
+            "frame-ancestors 'none'; form-action 'self' http: https:")
 
 
 def demo_shop(app: Flask) -> bool:

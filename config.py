@@ -163,8 +163,16 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     #: The largest product photo accepted (resized to WebP/JPEG variants, see services/images.py).
     PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
-    #: Where the variants are kept: "database" (the image_blob table; S3 is not built yet).
+    #: Where the variants are kept: "database" (the image_blob table) or "s3" (an S3-compatible
+    #: bucket, services/image_s3.py; credentials from boto3's own chain, AWS_ACCESS_KEY_ID and
+    #: AWS_SECRET_ACCESS_KEY). See docs/images.md.
     IMAGE_STORAGE = os.environ.get("IMAGE_STORAGE", "database")
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    #: Empty for AWS; R2, Scaleway, MinIO: their endpoint (https://<account>.r2.cloudflarestorage.com).
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")
+    S3_REGION = os.environ.get("S3_REGION", "")
+    #: The bucket's public (or CDN) URL: pages link the photos there instead of /media/.
+    IMAGE_PUBLIC_BASE_URL = os.environ.get("IMAGE_PUBLIC_BASE_URL", "")
     #: The largest request body: an image at the limit plus the product form around it
     #: (a larger one gets the 413 page, which names the image limit).
     MAX_CONTENT_LENGTH = PRODUCT_IMAGE_MAX_BYTES + 64 * 1024
@@ -217,6 +225,9 @@ class TestingConfig(Config):
     SIMULATOR_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"  # a test that needs Redis says so
     RATELIMIT_STORAGE_OPTIONS: dict[str, object] = {}
+    # Photos in the database whatever the shell says: a test that needs a bucket starts its own.
+    IMAGE_STORAGE = "database"
+    IMAGE_PUBLIC_BASE_URL = ""
 
 
 class ProductionConfig(Config):
@@ -243,8 +254,7 @@ CONFIGS = {
 
 def validate(config) -> None:
     """Refuse configurations that cannot run safely, naming what is missing."""
-    if config.get("IMAGE_STORAGE", "database") != "database":
-        raise ConfigError("IMAGE_STORAGE must be 'database' (S3 storage is not built yet)")
+    check_image_storage(config)
     if config.get("ENV_NAME") != "production":
         return
     secret = config.get("SECRET_KEY") or ""
@@ -261,3 +271,37 @@ def validate(config) -> None:
     if config.get("SIMULATOR_ENABLED") and not config.get("PUBLIC_BASE_URL"):
         raise ConfigError("PUBLIC_BASE_URL must be set in production when SIMULATOR_ENABLED=1 "
                           "(the simulated gateways call the shop back there)")
+    public_photos = config.get("IMAGE_PUBLIC_BASE_URL") or ""
+    if public_photos and not public_photos.startswith("https://"):
+        raise ConfigError("IMAGE_PUBLIC_BASE_URL must be an https:// URL in production "
+                          "(pages served over HTTPS would show the photos as mixed content)")
+
+
+#: The IMAGE_STORAGE values (services/images.py BACKENDS).
+IMAGE_STORAGES = ("database", "s3")
+
+
+def check_image_storage(config) -> None:
+    """The photo storage's settings, in every environment (validate adds production's https rule)."""
+    storage = config.get("IMAGE_STORAGE") or "database"
+    if storage not in IMAGE_STORAGES:
+        raise ConfigError(f"IMAGE_STORAGE must be 'database' or 's3', got {storage!r}")
+    if storage == "s3" and not config.get("S3_BUCKET"):
+        raise ConfigError("S3_BUCKET must be set when IMAGE_STORAGE=s3 (the bucket that keeps the photos)")
+    endpoint = config.get("S3_ENDPOINT_URL") or ""
+    if storage == "s3" and endpoint and not _absolute_url(endpoint):
+        raise ConfigError("S3_ENDPOINT_URL must be an http(s) URL such as "
+                          "https://<account>.r2.cloudflarestorage.com")
+    public = config.get("IMAGE_PUBLIC_BASE_URL") or ""
+    if public and storage != "s3":
+        raise ConfigError("IMAGE_PUBLIC_BASE_URL is only used with IMAGE_STORAGE=s3 "
+                          "(the bucket's public or CDN URL)")
+    if public and not _absolute_url(public):
+        raise ConfigError("IMAGE_PUBLIC_BASE_URL must be an http(s) URL such as "
+                          "https://photos.example.com (no query string)")
+
+
+def _absolute_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query \
+        and not parts.fragment and "@" not in parts.netloc

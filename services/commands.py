@@ -1,4 +1,4 @@
-"""``flask`` commands for operators: demo data, reconciliation."""
+"""``flask`` commands for operators: demo data, reconciliation, accounts, photos to a bucket."""
 from __future__ import annotations
 
 import logging
@@ -59,4 +59,32 @@ def create_admin_command(email: str, password: str) -> None:
     click.echo(f"{'Created' if created else 'Password changed for'} {admin.email}.")
 
 
-commands = [seed_demo_command, reconcile_command, create_admin_command]
+@click.command("copy-photos-to-bucket")
+@with_appcontext
+def copy_photos_command() -> None:
+    """Copy every photo variant kept in the database (image_blob) to the S3_BUCKET bucket, to
+    move a shop to IMAGE_STORAGE=s3 (docs/images.md). Putting a key again is harmless: run it
+    before switching, and once more after, for photos added meanwhile."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import ImageBlob
+    from services.image_s3 import S3Storage
+    from services.images import StorageUnavailable
+
+    if not current_app.config.get("S3_BUCKET"):
+        raise click.ClickException("S3_BUCKET is not set: no bucket to copy the photos to")
+    bucket = S3Storage()
+    keys = list(db.session.scalars(select(ImageBlob.key).order_by(ImageBlob.key)))
+    for done, key in enumerate(keys):
+        row = db.session.get_one(ImageBlob, key)  # one at a time: a few hundred KB each
+        try:
+            bucket.put({key: (row.content_type, bytes(row.data))})
+        except StorageUnavailable as exc:
+            raise click.ClickException(f"{exc} ({done} of {len(keys)} copied; run it again)") from None
+        db.session.expunge(row)
+    click.echo(f"{len(keys)} photo variants copied to the bucket {bucket.bucket}.")
+
+
+commands = [seed_demo_command, reconcile_command, create_admin_command, copy_photos_command]

@@ -4,14 +4,15 @@ WebP and JPEG variants, stored behind a small storage interface.
 Each picture becomes ``<digest>-<width>.webp`` and ``<digest>-<width>.jpg`` for every
 width in ``WIDTHS`` smaller than the photo (and the photo's own width when it is smaller
 than the largest). The digest is a hash of the variants, so a URL never changes content
-and can be cached for a year. Storage is the database (``ImageBlob``) by default; see
-docs/images.md for S3-compatible storage, which is described but not built.
+and can be cached for a year. Storage is the database (``ImageBlob``) by default, or an
+S3-compatible bucket (``services/image_s3.py``, IMAGE_STORAGE=s3); see docs/images.md.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -34,6 +35,11 @@ MAX_IMAGES = 8
 
 class ImageError(ValueError):
     """The upload is not a picture we can use; the message says why, for the merchant."""
+
+
+class StorageUnavailable(RuntimeError):
+    """The storage did not answer as it should (bucket down, access denied): nothing was
+    stored or read. The message is short and names no secret."""
 
 
 @dataclass
@@ -149,8 +155,15 @@ class DatabaseStorage:
         return None
 
 
-#: Backends by the IMAGE_STORAGE setting; "s3" is documented in docs/images.md, not built.
-BACKENDS = {"database": DatabaseStorage}
+def _s3_storage() -> ImageStorage:
+    """The S3-compatible bucket; its module (and boto3) is imported only when it is chosen."""
+    from services.image_s3 import S3Storage
+
+    return S3Storage()
+
+
+#: Backends by the IMAGE_STORAGE setting (docs/images.md).
+BACKENDS: dict[str, Callable[[], ImageStorage]] = {"database": DatabaseStorage, "s3": _s3_storage}
 
 
 def storage() -> ImageStorage:

@@ -32,9 +32,10 @@ STOCK_MAX = 1_000_000
 class ProductError(ValueError):
     """The product cannot be saved as given; the message names the field's problem."""
 
-    def __init__(self, message: str, field: str = ""):
+    def __init__(self, message: str, field: str = "", http_status: int = 400):
         super().__init__(message)
         self.field = field
+        self.http_status = http_status  # 503: the photo storage failed, not the merchant
 
 
 @dataclass
@@ -117,6 +118,11 @@ def _apply_photos(product: Product, photos: PhotoChanges) -> None:
     except images.ImageError as exc:
         db.session.rollback()
         raise ProductError(str(exc), "images") from None
+    except images.StorageUnavailable as exc:
+        db.session.rollback()  # nothing of the product is saved; variants already put are orphans
+        current_app.logger.warning("product photos not saved: %s", exc)
+        raise ProductError("The photo storage is not answering, so nothing was saved: "
+                           "choose the photos again in a moment.", "images", http_status=503) from None
 
 
 def _prices(data: ProductData) -> dict[str, int]:

@@ -7,6 +7,7 @@ are replaced by ``***`` whatever logger, handler or format later sees them.
 from __future__ import annotations
 
 import logging
+import os
 import re
 
 SECRET_NAME = re.compile(r"(SECRET|TOKEN|PASSWORD|API_KEY|API_USER|APIKEY)", re.I)
@@ -41,6 +42,8 @@ def install(config) -> None:
     from services.gateways import gateway_settings
 
     remember_secrets(v for k, v in config.items() if SECRET_NAME.search(k))
+    # The photo bucket's credentials are boto3's (environment), never in the app's config.
+    remember_secrets(os.environ.get(k) for k in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"))
     for name, cls in REGISTRY.items():
         settings = gateway_settings(config, name) or {}
         remember_secrets(settings.get(key) for key in cls.credential_keys)

@@ -153,6 +153,46 @@ def test_production_refuses_a_weak_secret_key(monkeypatch, key):
         create_app({"ENV_NAME": "production", "SECRET_KEY": key})
 
 
+@pytest.mark.parametrize("settings, reason", [
+    ({"IMAGE_STORAGE": "disk"}, "IMAGE_STORAGE must be 'database' or 's3', got 'disk'"),
+    ({"IMAGE_STORAGE": "s3", "S3_BUCKET": ""}, "S3_BUCKET must be set when IMAGE_STORAGE=s3"),
+    ({"IMAGE_STORAGE": "s3", "S3_BUCKET": "photos", "S3_ENDPOINT_URL": "r2.example.com"},
+     "S3_ENDPOINT_URL must be an http(s) URL"),
+    ({"IMAGE_PUBLIC_BASE_URL": "https://cdn.example.com"}, "IMAGE_PUBLIC_BASE_URL is only used with IMAGE_STORAGE=s3"),
+    ({"IMAGE_STORAGE": "s3", "S3_BUCKET": "photos", "IMAGE_PUBLIC_BASE_URL": "cdn.example.com"},
+     "IMAGE_PUBLIC_BASE_URL must be an http(s) URL"),
+])
+def test_photo_storage_settings_are_checked_at_start(settings, reason):
+    with pytest.raises(ConfigError, match=re.escape(reason)):
+        create_app(settings)
+
+
+def test_production_wants_the_photos_public_url_in_https(production):
+    with pytest.raises(ConfigError, match=re.escape("IMAGE_PUBLIC_BASE_URL must be an https:// URL in production")):
+        production(IMAGE_STORAGE="s3", S3_BUCKET="photos", IMAGE_PUBLIC_BASE_URL="http://cdn.example.com")
+
+
+def test_production_on_a_bucket_links_its_public_url_and_the_csp_allows_it(production):
+    from services import catalog
+
+    prod = production(IMAGE_STORAGE="s3", S3_BUCKET="photos", IMAGE_PUBLIC_BASE_URL="https://cdn.example.com/shop")
+    catalog.clear_cache()  # pages are cached per process, and the suite's app linked /media/
+    home = browser_of(prod).get("/")
+    assert "img-src 'self' data: https://cdn.example.com;" in home.headers["Content-Security-Policy"]
+    assert re.search(r'srcset="https://cdn\.example\.com/shop/\w{32}-320\.webp 320w', home.get_data(as_text=True))
+    catalog.clear_cache()
+
+
+def test_s3_without_a_bucket_stops_the_start_in_one_line_without_secrets():
+    result = run_python("from app import create_app; create_app()",
+                        {"DATABASE_URL": "postgres://u@127.0.0.1:1/x", "SECRET_KEY": STRONG,
+                         "IMAGE_STORAGE": "s3", "AWS_SECRET_ACCESS_KEY": "never-printed-secret-value"})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "comptoir: configuration error: S3_BUCKET must be set when IMAGE_STORAGE=s3 (the bucket that keeps the photos)"]
+    assert "never-printed" not in result.stdout + result.stderr
+
+
 def test_flask_command_without_database_url_says_so_in_one_line():
     """The release line (flask db upgrade) fails fast, naming DATABASE_URL, no traceback."""
     result = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "app", "db", "upgrade"],

@@ -360,6 +360,7 @@ def _save_product(form: ProductForm, product: Product | None):
         except product_service.ProductError as exc:
             field = getattr(form, f"price_{exc.field}", None) or getattr(form, exc.field, None) or form.name
             field.errors = [*field.errors, str(exc)]
+            return render_template("admin/product_form.html", form=form, product=product), exc.http_status
     status = 400 if request.method == "POST" else 200
     return render_template("admin/product_form.html", form=form, product=product), status
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, abort, request
+from flask import Response, abort, current_app, request
 
 from services import images
 
@@ -27,7 +27,14 @@ def image(key: str):
         abort(404)
     if request.if_none_match.contains(key):
         return Response(status=304, headers={"Cache-Control": CACHE, "ETag": f'"{key}"'})
-    found = images.fetch(key) or abort(404)
+    try:
+        found = images.fetch(key) or abort(404)
+    except images.StorageUnavailable as exc:
+        # A bucket that is down or refuses: say so briefly, uncached, and let the browser retry.
+        current_app.logger.warning("/media/%s: %s", key, exc)
+        return Response("The photo storage is not answering; try again in a moment.\n", status=503,
+                        content_type="text/plain; charset=utf-8",
+                        headers={"Retry-After": "30", "Cache-Control": "no-store"})
     content_type, data = found
     return Response(data, content_type=content_type,
                     headers={"Cache-Control": CACHE, "ETag": f'"{key}"'})
