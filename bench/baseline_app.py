@@ -7,6 +7,7 @@ with the same ``gunicorn.conf.py`` (``bench/catalogue.py``).
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -14,9 +15,10 @@ from pathlib import Path
 
 from flask import Flask, abort, render_template, request, url_for
 from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import Form, HiddenField, IntegerField, SelectField, SubmitField
-from wtforms.validators import NumberRange
+from wtforms.validators import InputRequired, NumberRange
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -26,6 +28,7 @@ from services.demo import CATEGORIES, PRODUCTS  # noqa: E402  (the demo catalogu
 from blueprints.shop.forms import market_name  # noqa: E402  (a label lookup, no form)
 from services.i18n import LANGUAGES  # noqa: E402
 from services.money import format_money  # noqa: E402  (Babel formatting, as the shop does)
+from services import images  # noqa: E402  (the picture URLs, as the shop writes them; no storage read)
 
 CURRENCY = "XOF"
 # A CSRF field like Flask-WTF's (same length), but constant: no signing here.
@@ -47,6 +50,20 @@ class Price:
     amount: int
 
 
+@dataclass(frozen=True)
+class Img:
+    """What the picture macro reads of a product picture (as the shop's cached ImageView)."""
+
+    digest: str
+    width: int = 1280
+    height: int = 960
+    widths: str = "320,640,1280"
+
+    @property
+    def width_list(self) -> list[int]:
+        return [int(w) for w in self.widths.split(",")]
+
+
 @dataclass
 class Item:
     id: int
@@ -56,9 +73,14 @@ class Item:
     stock: int
     category: Cat
     prices: list[Price] = field(default_factory=list)
-    #: No pictures here: the picture macro draws its placeholder (no /media/ route either).
+    #: One constant picture each, as the demo's seeded products have: the picture macro writes
+    #: the same <picture> markup as the shop's (the /media/ route below answers nothing).
+    image: Img | None = None
     images: list = field(default_factory=list)
-    main_image = None
+
+    @property
+    def main_image(self) -> Img | None:
+        return self.image
 
     def price_in(self, currency: str) -> Price | None:
         return next((p for p in self.prices if p.currency == currency), None)
@@ -68,10 +90,6 @@ class Item:
     @property
     def url(self) -> str:
         return url_for("shop.product", slug=self.slug)
-
-    @property
-    def image_url(self) -> str:
-        return url_for("static", filename=self.image)
 
     @property
     def price_text(self) -> str:
@@ -94,7 +112,7 @@ CATS = [Cat(i + 1, slug, name, i) for i, (slug, name) in enumerate(CATEGORIES)]
 BY_SLUG = {c.slug: c for c in CATS}
 ITEMS = sorted(
     (Item(i + 1, slug, name, desc, stock, BY_SLUG[cat],
-          [Price(c, a) for c, a in prices.items()])
+          [Price(c, a) for c, a in prices.items()], Img(hashlib.sha256(slug.encode()).hexdigest()[:32]))
      for i, (slug, name, cat, stock, desc, prices) in enumerate(PRODUCTS)),
     key=lambda p: p.name,
 )
@@ -111,9 +129,11 @@ class NoCsrf:
 
 
 class AddToCartForm(NoCsrf, Form):
+    """The shop's form (blueprints/shop/forms.py), its labels translated the same way."""
+
     product_id = HiddenField()
-    quantity = IntegerField("Quantity", default=1, validators=[NumberRange(1, 999)])
-    submit = SubmitField("Add to cart")
+    quantity = IntegerField(_l("Quantity"), default=1, validators=[InputRequired(), NumberRange(1, 999)])
+    submit = SubmitField(_l("Add to cart"))
 
 
 class MarketForm(NoCsrf, Form):
@@ -165,14 +185,19 @@ def product(slug: str):
                            price=item.selling_price(CURRENCY))
 
 
-def _stub():
+def _stub(**_):
     return "", 204
+
+
+for name in ("url", "srcset", "fallback_url"):
+    app.add_template_global(getattr(images, name), "image_fallback" if name == "fallback_url" else f"image_{name}")
 
 
 for rule, endpoint, methods in [("/market", "shop.market", ["POST"]), ("/cart", "shop.cart", ["GET"]),
                                 ("/cart/add", "shop.cart_add", ["POST"]),
                                 ("/language", "shop.language", ["POST"]),
-                                ("/orders", "checkout.my_orders", ["GET"])]:
+                                ("/orders", "checkout.my_orders", ["GET"]),
+                                ("/media/<key>", "media.image", ["GET"])]:
     app.add_url_rule(rule, endpoint, _stub, methods=methods)
 
 

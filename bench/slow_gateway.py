@@ -28,6 +28,7 @@ import common
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 KEY = re.compile(r'name="checkout_key" type="hidden" value="([^"]+)"')
 PRODUCT = re.compile(r'name="product_id" value="(\d+)"')
+DELIVERY = re.compile(r'<input checked [^>]*name="delivery" type="radio" value="([^"]+)"')
 CUSTOMER = {"name": "Awa Ouédraogo", "email": "awa@example.bf", "phone": "+226 70 12 34 56"}
 IREMBO_SECRET = "sim-irembopay-secret-key"
 CONFIGS = [  # label, gunicorn threads, GATEWAY_CONCURRENCY (0: no bulkhead)
@@ -52,6 +53,8 @@ class Customer:
         page = self.http.get(self.base + "/checkout", timeout=30).text
         self._plain_cookies()
         self.token, self.key = CSRF.search(page).group(1), KEY.search(page).group(1)
+        delivery = DELIVERY.search(page)  # the preselected pickup point, when the market has delivery options
+        self.delivery = {"delivery": delivery.group(1)} if delivery else {}
 
     def _plain_cookies(self) -> None:
         """Production cookies are Secure; the bench speaks plain HTTP on loopback."""
@@ -62,8 +65,8 @@ class Customer:
         self.http.close()  # a fresh connection: a kept-alive one may be closed by the server meanwhile
         start = time.perf_counter()
         try:
-            r = self.http.post(self.base + "/checkout", data={**CUSTOMER, "gateway": "ligdicash", "csrf_token": self.token,
-                                                             "checkout_key": self.key}, allow_redirects=False, timeout=40)
+            r = self.http.post(self.base + "/checkout", data={**CUSTOMER, **self.delivery, "gateway": "ligdicash",
+                                                             "csrf_token": self.token, "checkout_key": self.key}, allow_redirects=False, timeout=40)
         except requests.Timeout:
             return 0, time.perf_counter() - start, False  # 0: no answer within 40 s
         except requests.ConnectionError:
@@ -163,6 +166,10 @@ def run_config(db: str, label: str, threads: int | None, limit: int | None, n: i
             t.join()
         requests.post(f"http://127.0.0.1:{sim_port}/_sim/faults", data={"gateway": "ligdicash", "create": ""},
                       timeout=10, allow_redirects=False)
+        refused = [code for code, _, _ in results if 400 <= code < 500]
+        if refused:  # the form the bench posts no longer matches the checkout: the rows would measure nothing
+            raise SystemExit(f"slow_gateway: {len(refused)} checkouts refused ({sorted(set(refused))}): "
+                             "the bench's checkout form is out of date")
         busy = [s for code, s, b in results if b]
         waited = [s for code, s, b in results if not b]
         codes = {c: sum(1 for r in results if r[0] == c) for c in sorted({r[0] for r in results})}

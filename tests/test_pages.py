@@ -127,19 +127,39 @@ def test_catalogue_is_paginated(shopper, ctx):
 
 def test_catalogue_statements_do_not_grow_with_products(client, ctx):
     """N+1 guard: the home page costs the same number of SQL statements at 14 and 64 products."""
+    small = _statements(client, "/")
+    _add_products(50)
+    assert _statements(client, "/") == small
+    assert _statements(client, "/products/savon-noir") <= 4  # version, product with category, prices, photos
+
+
+def _statements(client, path: str) -> int:
     from sqlalchemy import event
 
-    def statements(path: str) -> int:
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(path).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+    seen = []
+    listener = lambda *args: seen.append(1)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(seen)
 
-    small = statements("/")
-    _add_products(50)
-    assert statements("/") == small
-    assert statements("/products/savon-noir") <= 4  # version, product with category, prices, photos
+
+def test_cart_statements_do_not_grow_with_lines(client, ctx):
+    """N+1 guard: the cart's thumbnails come in one query for all the lines, not one per line."""
+    slugs = ["cafe-rwanda", "savon-noir", "bissap-seche", "beurre-de-karite", "calebasse-decoree"]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/").text).group(1)
+
+    def add(slug: str) -> None:
+        product_id = db.session.scalar(select(Product.id).where(Product.slug == slug))
+        assert client.post("/cart/add", data={"csrf_token": token, "product_id": product_id,
+                                              "quantity": 1}).status_code == 303
+
+    add(slugs[0])
+    one = _statements(client, "/cart")
+    for slug in slugs[1:]:
+        add(slug)
+    page = client.get("/cart").text
+    assert all(f'href="/products/{slug}"' in page for slug in slugs) and page.count("<picture") == 5
+    assert _statements(client, "/cart") == one

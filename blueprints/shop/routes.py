@@ -136,7 +136,7 @@ def _back() -> str:
 @bp.get("/cart")
 def cart():
     """The cart, priced from the database."""
-    priced = cart_service.priced()
+    priced = cart_service.priced(pictures=True)  # the lines' thumbnails
     for notice in priced.notices:
         flash(notice, "warning")
     return render_template("shop/cart.html", cart=priced, update_form=UpdateCartForm(),
