@@ -12,8 +12,8 @@ process stops using its cached pages at once. See docs/performance.md.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
@@ -113,11 +113,18 @@ def bump(session: Session | None = None) -> None:
         return
     session.info["catalog_bumped"] = True
     connection = session.connection()
-    if connection.execute(text("UPDATE catalog_version SET version = version + 1 WHERE id = 1")).rowcount == 0:
-        # The row is created by the migration; a wiped table (test clean-up) starts again at a
-        # value no process can have cached.
-        connection.execute(text("INSERT INTO catalog_version (id, version) VALUES (1, :v)"),
-                           {"v": int(time.time() * 1000) % 2_000_000_000})
+    fresh = {"v": _fresh_version()}
+    if connection.execute(text("UPDATE catalog_version SET version = :v WHERE id = 1"), fresh).rowcount == 0:
+        # The row is created by the migration; a wiped table (test clean-up) gets it back.
+        connection.execute(text("INSERT INTO catalog_version (id, version) VALUES (1, :v)"), fresh)
+
+
+def _fresh_version() -> int:
+    """A new catalogue version: random (31 bits, the column is an INTEGER), not the old one + 1.
+    A counter that only grows would meet its old numbers again after the database is restored
+    from a backup, and a process (or a browser's ETag) still holding pages of the lost timeline
+    under those numbers would show them; a random number is a new one but once in two billion."""
+    return secrets.randbelow(2**31 - 1) + 1
 
 
 class _Cache:
@@ -138,8 +145,9 @@ class _Cache:
             return
         with self.lock:
             if version != self.version:
-                if self.version is not None and version < self.version:
-                    return  # a slower request read an older version: keep the newer cache
+                # Versions are not ordered (see _fresh_version): a slower request that read the
+                # previous version starts the cache over for it, and the next request with the
+                # current one starts it over again. A render more, never a page of another version.
                 self.version, self.data = version, {}
             if len(self.data) >= CACHE_MAX:
                 self.data.pop(next(iter(self.data)))

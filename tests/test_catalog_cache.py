@@ -68,6 +68,34 @@ def test_a_change_made_by_another_process_is_seen(app, shopper, ctx):
     assert "Savon de Ouaga" in text_of(shopper.get("/"))
 
 
+def _set_price(slug: str, amount: int) -> None:
+    product = _product(slug)
+    next(p for p in product.prices if p.currency == "XOF").amount = amount
+    db.session.commit()
+
+
+def test_a_database_restored_from_a_backup_never_shows_pages_of_the_lost_timeline(app, shopper, ctx):
+    """Backup at version v1; an edit (price 2 000) moves to v2 and its pages are cached; the
+    backup is restored (price and version back as they were), then one edit (price 2 500). A
+    counter that only grows would be at v2 again and show the cached 2 000 of the lost timeline."""
+    assert "1 500 F CFA" in text_of(shopper.get("/products/savon-noir")).replace("\u202f", " ")
+    backup = db.session.execute(text("SELECT version FROM catalog_version WHERE id = 1")).scalar()
+    _set_price("savon-noir", 2000)
+    assert "2 000 F CFA" in text_of(shopper.get("/products/savon-noir")).replace("\u202f", " ")  # cached now
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with other.begin() as conn:  # the restore: another tool, another connection
+            conn.execute(text("UPDATE price SET amount = 1500 WHERE currency = 'XOF' AND product_id = "
+                              "(SELECT id FROM product WHERE slug = 'savon-noir')"))
+            conn.execute(text("UPDATE catalog_version SET version = :v WHERE id = 1"), {"v": backup})
+    finally:
+        other.dispose()
+    db.session.expire_all()
+    _set_price("savon-noir", 2500)
+    page = text_of(shopper.get("/products/savon-noir")).replace("\u202f", " ")
+    assert "2 500 F CFA" in page and "2 000 F CFA" not in page
+
+
 def test_unchanged_page_answers_304_to_a_returning_browser(shopper, ctx):
     first = shopper.get("/")
     first = shopper.get("/")  # the session now holds its CSRF secret
