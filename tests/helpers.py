@@ -3,11 +3,12 @@ action helpers the tests repeat (cart, checkout, paying on the gateway's page)."
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from html import unescape
 from urllib.parse import urljoin
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from extensions import db
 from models import Order, Payment, PaymentEvent, Product
@@ -135,3 +136,18 @@ def let_pacing_pass() -> None:
         db.session.execute(update(Payment).where(Payment.id == payment.id).values(
             last_checked_at=payment.last_checked_at - timedelta(hours=1), updated_at=payment.updated_at))
     db.session.commit()
+
+
+@contextmanager
+def count_queries():
+    """Count the SQL statements sent while the block runs."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, select, text, update
 from extensions import db
 from models import Category, Product
 from services import catalog
-from tests.helpers import stock_of, text_of
+from tests.helpers import count_queries, stock_of, text_of
 
 
 @pytest.fixture(autouse=True)
@@ -114,19 +114,11 @@ def test_unchanged_page_answers_304_to_a_returning_browser(shopper, ctx):
 
 
 def test_grid_pages_need_no_count(client, ctx):
-    from sqlalchemy import event
-
-    seen: list[str] = []
-    listener = lambda conn, cursor, statement, *rest: seen.append(statement)  # noqa: E731
     catalog.clear_cache()
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with count_queries() as cold:
         assert client.get("/?q=a").status_code == 200
-        cold = list(seen)
-        seen.clear()
+    with count_queries() as seen:
         assert client.get("/?q=a").status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert not any("count(" in s.lower() for s in cold)
     assert len(seen) == 1 and "catalog_version" in seen[0]  # warm: only the version is read
 

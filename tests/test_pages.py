@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Category, Product
-from tests.helpers import only_order, text_of
+from tests.helpers import count_queries, only_order, text_of
 
 
 def test_catalogue_lists_products_with_prices_and_stock(shopper):
@@ -134,15 +134,8 @@ def test_catalogue_statements_do_not_grow_with_products(client, ctx):
 
 
 def _statements(client, path: str) -> int:
-    from sqlalchemy import event
-
-    seen = []
-    listener = lambda *args: seen.append(1)  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with count_queries() as seen:
         assert client.get(path).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     return len(seen)
 
 

@@ -3,13 +3,12 @@ with real CSRF tokens), orders made through the real services, SQL counting."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 from html import unescape
 
 import pytest
 import requests
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from extensions import db, limiter
 from models import Order, OrderLine, Payment, Product, utcnow
@@ -107,17 +106,3 @@ def make_orders(n: int, *, currency: str = "XOF", status: str = "pending", gatew
     db.session.commit()
     return orders
 
-
-@contextmanager
-def count_queries():
-    """Count the SQL statements sent while the block runs."""
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)

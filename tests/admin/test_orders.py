@@ -12,8 +12,8 @@ from extensions import db
 from models import PaymentEvent, utcnow
 from simulator import SIM_CREDENTIALS
 from simulator.state import STATE
-from tests.admin.conftest import EMAIL, count_queries, make_orders, text_of
-from tests.helpers import events, only_order, stock_of
+from tests.admin.conftest import EMAIL, make_orders, text_of
+from tests.helpers import count_queries, events, only_order, stock_of
 
 
 def _refs(response) -> list[str]:
