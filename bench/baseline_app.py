@@ -29,6 +29,7 @@ from blueprints.shop.forms import market_name  # noqa: E402  (a label lookup, no
 from services.i18n import LANGUAGES  # noqa: E402
 from services.money import format_money  # noqa: E402  (Babel formatting, as the shop does)
 from services import images  # noqa: E402  (the picture URLs, as the shop writes them; no storage read)
+from services.catalog import ImageView  # noqa: E402  (what the shop's grid caches of a picture)
 
 CURRENCY = "XOF"
 # A CSRF field like Flask-WTF's (same length), but constant: no signing here.
@@ -50,20 +51,6 @@ class Price:
     amount: int
 
 
-@dataclass(frozen=True)
-class Img:
-    """What the picture macro reads of a product picture (as the shop's cached ImageView)."""
-
-    digest: str
-    width: int = 1280
-    height: int = 960
-    widths: str = "320,640,1280"
-
-    @property
-    def width_list(self) -> list[int]:
-        return [int(w) for w in self.widths.split(",")]
-
-
 @dataclass
 class Item:
     id: int
@@ -75,11 +62,11 @@ class Item:
     prices: list[Price] = field(default_factory=list)
     #: One constant picture each, as the demo's seeded products have: the picture macro writes
     #: the same <picture> markup as the shop's (the /media/ route below answers nothing).
-    image: Img | None = None
+    image: ImageView | None = None
     images: list = field(default_factory=list)
 
     @property
-    def main_image(self) -> Img | None:
+    def main_image(self) -> ImageView | None:
         return self.image
 
     def price_in(self, currency: str) -> Price | None:
@@ -108,11 +95,16 @@ class Item:
         return self.description
 
 
+def _picture(slug: str) -> ImageView:
+    """A constant picture, shaped as the demo's seeded ones (1280 x 960, three widths)."""
+    return ImageView(hashlib.sha256(slug.encode()).hexdigest()[:32], 1280, 960, "320,640,1280")
+
+
 CATS = [Cat(i + 1, slug, name, i) for i, (slug, name) in enumerate(CATEGORIES)]
 BY_SLUG = {c.slug: c for c in CATS}
 ITEMS = sorted(
     (Item(i + 1, slug, name, desc, stock, BY_SLUG[cat],
-          [Price(c, a) for c, a in prices.items()], Img(hashlib.sha256(slug.encode()).hexdigest()[:32]))
+          [Price(c, a) for c, a in prices.items()], _picture(slug))
      for i, (slug, name, cat, stock, desc, prices) in enumerate(PRODUCTS)),
     key=lambda p: p.name,
 )
