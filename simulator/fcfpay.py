@@ -103,15 +103,24 @@ def amount_of(value) -> Decimal | None:
     return Decimal(text)
 
 
-def validate_create(body) -> str | None:
-    """FCFPay's message refusing ``body``, or None when it is acceptable."""
+def _refuse_body(body, required, label) -> str | None:
+    """What both create calls check first: a JSON object, every ``required`` field (named in
+    the message by ``label(name)``), a decimal amount."""
     if not isinstance(body, dict):
         return "Invalid JSON body."
-    for name in REQUIRED:
+    for name in required:
         if body.get(name) is None or str(body[name]).strip() == "":
-            return f"The {name.replace('_', ' ')} field is required."
+            return f"The {label(name)} field is required."
     if amount_of(body["amount"]) is None:
         return "The amount must be a decimal, such as \"100.05\"."
+    return None
+
+
+def validate_create(body) -> str | None:
+    """FCFPay's message refusing ``body``, or None when it is acceptable."""
+    refused = _refuse_body(body, REQUIRED, lambda name: name.replace("_", " "))
+    if refused:
+        return refused
     if not all(isinstance(body[name], str) for name in REQUIRED if name != "amount"):
         return "The domain, order id, currency name and redirect url must be strings."
     if body["currency_name"] not in CURRENCIES:
@@ -127,13 +136,9 @@ def validate_create(body) -> str | None:
 
 def validate_invoice(body) -> str | None:
     """FCFPay's message refusing a create-invoice ``body`` (seed 002), or None."""
-    if not isinstance(body, dict):
-        return "Invalid JSON body."
-    for name in INVOICE_REQUIRED:
-        if body.get(name) is None or str(body[name]).strip() == "":
-            return f"The {name} field is required."
-    if amount_of(body["amount"]) is None:
-        return "The amount must be a decimal, such as \"100.05\"."
+    refused = _refuse_body(body, INVOICE_REQUIRED, str)
+    if refused:
+        return refused
     if body.get("currency_name", "USD") not in CURRENCIES:
         return "Currency not supported."
     return validate_items(body.get("items"), amount_of(body["amount"]))
