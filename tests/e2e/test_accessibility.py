@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from services.admin import save_admin
 from tests.e2e.merchant import MERCHANT, sign_in
+from tests.e2e.test_customer_journeys import pay_with_mobile_money
 
 AXE = Axe()
 
@@ -68,8 +69,7 @@ def customer_pages(page, audit: Audit) -> None:
     page.locator("#waiting-order a.button").click()
     audit("order, waiting")
     page.get_by_role("link", name="Go back to the payment page").click()
-    page.get_by_label("Numéro Mobile Money").fill("22670000000")
-    page.get_by_role("button", name="Payer", exact=True).click()
+    pay_with_mobile_money(page)
     expect(page.locator("#order-status")).to_have_attribute("data-status", "paid", timeout=15_000)
     audit("order, paid")
     page.goto("/orders")

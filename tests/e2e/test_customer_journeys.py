@@ -24,13 +24,24 @@ def add_first_product_to_cart(page, market: str | None = None) -> None:
     expect(page.locator("#cart-count")).to_have_text("2")
 
 
-def fill_checkout(page, gateway_label: str) -> None:
+def go_to_checkout(page) -> None:
+    """From the cart: the checkout page, the customer's details typed in."""
     page.get_by_role("link", name="Checkout").click()
     page.get_by_label("Full name").fill("Awa Ouédraogo")
     page.get_by_label("Email").fill("awa@example.bf")
     page.get_by_label("Phone (with country code)").fill("+226 70 12 34 56")
+
+
+def fill_checkout(page, gateway_label: str) -> None:
+    go_to_checkout(page)
     page.get_by_label(gateway_label).check()
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+
+
+def pay_with_mobile_money(page) -> None:
+    """On the LigdiCash simulator's payment page: a Burkinabè Mobile Money number, then Payer."""
+    page.get_by_label("Numéro Mobile Money").fill("22670000000")
+    page.get_by_role("button", name="Payer", exact=True).click()
 
 
 def expect_paid(page) -> None:
@@ -45,8 +56,7 @@ def test_ligdicash_purchase(page, step):
     expect(page).to_have_url(re.compile(r"/_sim/ligdicash/pay/invoice/"))
     expect(page.locator("#sim-amount")).to_have_text("9 000 F CFA")
     step(page, "gateway")
-    page.get_by_label("Numéro Mobile Money").fill("22670000000")
-    page.get_by_role("button", name="Payer").click()
+    pay_with_mobile_money(page)
     expect_paid(page)
     step(page, "paid")
     expect(page.locator("#cart-count")).to_have_text("0")
@@ -59,8 +69,7 @@ def test_ligdicash_decline_then_retry(page, ctx):
     expect(page.get_by_role("heading", name="The payment did not go through")).to_be_visible()
     page.get_by_label("LigdiCash").check()
     page.get_by_role("button", name="Try again").click()
-    page.get_by_label("Numéro Mobile Money").fill("22670000000")
-    page.get_by_role("button", name="Payer").click()
+    pay_with_mobile_money(page)
     expect_paid(page)
     assert [p.status for p in only_order().payments] == ["failed", "succeeded"]
 
@@ -183,8 +192,7 @@ def test_waiting_page_updates_itself_when_the_payment_lands(page, ctx):
     expect(waiting.get_by_role("heading", name="Waiting for your payment")).to_be_visible()
     with waiting.expect_request(re.compile(r"/status\.json$"), timeout=8_000):
         pass  # the first poll, five seconds in
-    page.get_by_label("Numéro Mobile Money").fill("22670000000")
-    page.get_by_role("button", name="Payer").click()
+    pay_with_mobile_money(page)
     expect_paid(page)
     # no click, no navigation by the test: the page reloads itself on a later poll (back-off 5 s → 60 s)
     expect(waiting.locator("#order-status")).to_have_attribute("data-status", "paid", timeout=25_000)
@@ -197,7 +205,6 @@ def test_phone_sized_purchase(phone_page, step):
     assert width <= 390, f"the cart page scrolls sideways on a phone ({width}px)"
     fill_checkout(page, "LigdiCash")
     step(page, "gateway")
-    page.get_by_label("Numéro Mobile Money").fill("22670000000")
-    page.get_by_role("button", name="Payer").click()
+    pay_with_mobile_money(page)
     expect_paid(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -6,16 +6,10 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.test_customer_journeys import add_first_product_to_cart, expect_paid
+from tests.e2e.test_customer_journeys import (add_first_product_to_cart, expect_paid, go_to_checkout,
+                                              pay_with_mobile_money)
 from tests.helpers import only_order
 from tests.e2e.merchant import sign_in
-
-
-def go_to_checkout(page) -> None:
-    page.get_by_role("link", name="Checkout").click()
-    page.get_by_label("Full name").fill("Awa Ouédraogo")
-    page.get_by_label("Email").fill("awa@example.bf")
-    page.get_by_label("Phone (with country code)").fill("+226 70 12 34 56")
 
 
 def pay_on_ligdicash(page) -> None:
@@ -35,8 +29,7 @@ def home_delivery_purchase(page) -> None:
     page.get_by_label("Street or landmark").fill("Derrière la pharmacie du Progrès, portail bleu")
     pay_on_ligdicash(page)
     expect(page.locator("#sim-amount")).to_have_text("10 000 F CFA")
-    page.get_by_label("Numéro Mobile Money").fill("22670000000")
-    page.get_by_role("button", name="Payer").click()
+    pay_with_mobile_money(page)
     expect_paid(page)
 
 
@@ -51,8 +44,7 @@ def test_home_delivery_purchase(page, step, ctx):
     page.get_by_label("Street or landmark").fill("Derrière la pharmacie du Progrès, portail bleu")
     pay_on_ligdicash(page)
     expect(page.locator("#sim-amount")).to_have_text("10 000 F CFA")
-    page.get_by_label("Numéro Mobile Money").fill("22670000000")
-    page.get_by_role("button", name="Payer").click()
+    pay_with_mobile_money(page)
     expect_paid(page)
     expect(page.locator("#delivery")).to_contain_text("Home delivery: Ouagadougou centre")
     expect(page.locator("#delivery-fee-row")).to_contain_text(re.compile(r"1\s000\sF\sCFA"))

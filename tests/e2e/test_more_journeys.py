@@ -8,7 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.e2e.test_customer_journeys import add_first_product_to_cart, expect_paid, fill_checkout
+from tests.e2e.test_customer_journeys import (add_first_product_to_cart, expect_paid, fill_checkout,
+                                              pay_with_mobile_money)
 from tests.helpers import only_order
 from tests.e2e.merchant import sign_in
 
@@ -63,8 +64,7 @@ def test_cancel_then_retry_with_another_gateway(page, ctx):
 def test_merchant_finds_an_order_rechecks_and_exports(page, app, step):
     add_first_product_to_cart(page)
     fill_checkout(page, "LigdiCash")
-    page.get_by_label("Numéro Mobile Money").fill("22670000000")
-    page.get_by_role("button", name="Payer").click()
+    pay_with_mobile_money(page)
     expect_paid(page)
     reference = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ")
     sign_in(page, app)
