@@ -66,6 +66,13 @@ def token(html: str, pattern: re.Pattern = CSRF) -> str:
     return match.group(1)
 
 
+def delivery_field(page: str) -> dict[str, str]:
+    """The checkout form's preselected delivery method (a pickup point, when the market has
+    delivery options), as the browser would post it."""
+    delivery = DELIVERY.search(page)
+    return {"delivery": delivery.group(1)} if delivery else {}
+
+
 def fill_cart(client, product_ids: list[int]) -> None:
     csrf = token(client.get("/cart").get_data(as_text=True))  # not "/": it lists the whole catalogue
     for pid in product_ids:
@@ -78,10 +85,8 @@ def one_checkout(client, counter, timer, cpu_out: list | None = None) -> tuple[f
     """POST /checkout once; (seconds, seconds waiting on the gateway, SQL statements); the CPU
     seconds of this process outside the gateway call are appended to ``cpu_out``."""
     page = client.get("/checkout").get_data(as_text=True)
-    data = {**CUSTOMER, "gateway": "ligdicash", "csrf_token": token(page), "checkout_key": token(page, KEY)}
-    delivery = DELIVERY.search(page)  # the preselected pickup point, when the market has delivery options
-    if delivery:
-        data["delivery"] = delivery.group(1)
+    data = {**CUSTOMER, **delivery_field(page), "gateway": "ligdicash", "csrf_token": token(page),
+            "checkout_key": token(page, KEY)}
     counter.reset()
     timer.spent = timer.cpu = 0.0
     start, cpu = time.perf_counter(), time.process_time()

@@ -24,12 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 import common
+from checkout_cost import CSRF, CUSTOMER, KEY, delivery_field
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-KEY = re.compile(r'name="checkout_key" type="hidden" value="([^"]+)"')
 PRODUCT = re.compile(r'name="product_id" value="(\d+)"')
-DELIVERY = re.compile(r'<input checked [^>]*name="delivery" type="radio" value="([^"]+)"')
-CUSTOMER = {"name": "Awa Ouédraogo", "email": "awa@example.bf", "phone": "+226 70 12 34 56"}
 IREMBO_SECRET = "sim-irembopay-secret-key"
 CONFIGS = [  # label, gunicorn threads, GATEWAY_CONCURRENCY (0: no bulkhead)
     ("before: 2 workers x 4 threads, no bulkhead", 4, 0),
@@ -53,8 +50,7 @@ class Customer:
         page = self.http.get(self.base + "/checkout", timeout=30).text
         self._plain_cookies()
         self.token, self.key = CSRF.search(page).group(1), KEY.search(page).group(1)
-        delivery = DELIVERY.search(page)  # the preselected pickup point, when the market has delivery options
-        self.delivery = {"delivery": delivery.group(1)} if delivery else {}
+        self.delivery = delivery_field(page)
 
     def _plain_cookies(self) -> None:
         """Production cookies are Secure; the bench speaks plain HTTP on loopback."""
