@@ -130,18 +130,19 @@ def measure(chromium: str, dpr: float, grain: bool) -> str:
     common.prepare_demo_db(db_url)
     add_photographed_products(db_url, EXTRA_PRODUCTS, grain)
     port = common.free_port()
-    cases = [("phone home", "/", {**PHONE, "device_scale_factor": dpr}),
-             ("phone product", "/products/beurre-de-karite", {**PHONE, "device_scale_factor": dpr}),
-             ("desktop home", "/", {**DESKTOP, "device_scale_factor": 1}),
-             ("desktop product", "/products/beurre-de-karite", {**DESKTOP, "device_scale_factor": 1}),
-             ("phone home, scrolled to the end", "/", {**PHONE, "device_scale_factor": dpr})]
+    phone, desktop = {**PHONE, "device_scale_factor": dpr}, {**DESKTOP, "device_scale_factor": 1}
+    cases = [("phone home", "/", phone, False),  # name, path, context, scrolled to the end
+             ("phone product", "/products/beurre-de-karite", phone, False),
+             ("desktop home", "/", desktop, False),
+             ("desktop product", "/products/beurre-de-karite", desktop, False),
+             ("phone home, scrolled to the end", "/", phone, True)]
     rows = []
     with common.serving("app:create_app()", port, common.env_for(db_url, port)):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, headless=True,
                                                  args=["--no-sandbox", "--disable-gpu", "--disable-quic"])
-            for name, path, context_args in cases:
-                result = weigh(browser, f"http://127.0.0.1:{port}{path}", context_args, scroll="scrolled" in name)
+            for name, path, context_args, scroll in cases:
+                result = weigh(browser, f"http://127.0.0.1:{port}{path}", context_args, scroll)
                 budget = BUDGETS.get(name)
                 verdict = "-" if budget is None else ("within" if result["total"] <= budget else "OVER")
                 kinds = ", ".join(f"{k} {v / 1024:.1f}" for k, v in sorted(result["by_type"].items()))
