@@ -11,7 +11,7 @@ See docs/delivery.md.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -70,6 +70,13 @@ class Delivery:
     city: str = ""
     address: str = ""
 
+    def order_columns(self) -> dict:
+        """The ``Order`` columns this delivery fills."""
+        return {"delivery_method": self.method, "delivery_zone_id": self.zone_id,
+                "pickup_point_id": self.point_id, "delivery_label": self.label[:200],
+                "delivery_city": self.city, "delivery_address": self.address,
+                "delivery_fee": self.fee}
+
 
 def zone_fee(zone: DeliveryZone, items_total: int) -> int:
     """The zone's fee for a cart of ``items_total`` (0 from its free threshold)."""
@@ -118,15 +125,25 @@ def _find(currency: str, method: str, ref_id: int) -> DeliveryZone | PickupPoint
     return found
 
 
-def quote(currency: str, method: str, ref_id: int, items_total: int) -> int:
-    """The delivery fee (minor units of ``currency``) for ``method`` to zone or point ``ref_id``.
+def offer(currency: str, method: str, ref_id: int, items_total: int) -> Delivery:
+    """The delivery by ``method`` to zone or point ``ref_id``, its fee (minor units of
+    ``currency``) for ``items_total``, before any customer address: a pickup point carries its
+    own address and opening hours.
 
     For payment links and checkout alike; raises DeliveryError when the zone or point is not
     an active one of that market."""
     if method not in (HOME, PICKUP):
         raise DeliveryError(_("Choose how you want to receive your order."))
     place = _find(currency, method, ref_id)
-    return zone_fee(place, items_total) if method == HOME else 0
+    if method == PICKUP:
+        where = ", ".join(p for p in (place.address, place.opening_hours) if p)
+        return Delivery(PICKUP, 0, place.name, point_id=place.id, address=where[:300])
+    return Delivery(HOME, zone_fee(place, items_total), place.name, zone_id=place.id)
+
+
+def quote(currency: str, method: str, ref_id: int, items_total: int) -> int:
+    """The delivery fee (minor units of ``currency``) for ``method`` to zone or point ``ref_id``."""
+    return offer(currency, method, ref_id, items_total).fee
 
 
 def parse(value: str) -> tuple[str, int, int | None]:
@@ -142,23 +159,21 @@ def parse(value: str) -> tuple[str, int, int | None]:
 def choose(currency: str, value: str, items_total: int, city: str = "", address: str = "") -> Delivery:
     """Re-check the customer's choice against the database and return the order's delivery."""
     method, ref_id, seen_fee = parse(value)
-    fee = quote(currency, method, ref_id, items_total)
-    if seen_fee is not None and seen_fee != fee:
+    delivery = offer(currency, method, ref_id, items_total)
+    if seen_fee is not None and seen_fee != delivery.fee:
         from services.money import format_money
 
         raise DeliveryError(_("The delivery fee is now %(fee)s: please check your order and confirm again.",
-                              fee=format_money(fee, currency)))
-    place = _find(currency, method, ref_id)
+                              fee=format_money(delivery.fee, currency)))
     if method == PICKUP:
-        where = ", ".join(p for p in (place.address, place.opening_hours) if p)
-        return Delivery(PICKUP, 0, place.name, point_id=place.id, address=where[:300])
+        return delivery
     city, address = " ".join(city.split()), " ".join(address.split())
     if not 2 <= len(city) <= CITY_MAX:
         raise DeliveryError(_("Give the city or area (2 to %(max)d characters).", max=CITY_MAX), "city")
     if not 5 <= len(address) <= ADDRESS_MAX:
         raise DeliveryError(_("Describe the street or a landmark (5 to %(max)d characters).", max=ADDRESS_MAX),
                             "address")
-    return Delivery(HOME, fee, place.name, zone_id=place.id, city=city, address=address)
+    return replace(delivery, city=city, address=address)
 
 
 # the "To fulfil" queue and the dashboard's moves

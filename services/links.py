@@ -30,7 +30,7 @@ from providers.base import EXPONENTS
 from services import mail, states
 from services import delivery as delivery_service
 from services.money import format_money
-from services.orders import Customer, _delivery_columns, expire_order
+from services.orders import Customer, expire_order
 from services.stock import OutOfStock, reserve_stock
 from services.references import new_reference
 from services.states import LinkStatus, OrderStatus
@@ -138,18 +138,12 @@ def apply_delivery(order: Order, method: str) -> None:
     the database for the order's items, becomes part of the total."""
     try:
         kind, ref_id, _fee = delivery_service.parse(method)
-        fee = delivery_service.quote(order.currency, kind, ref_id, order.subtotal)
+        delivery = delivery_service.offer(order.currency, kind, ref_id, order.subtotal)
     except delivery_service.DeliveryError as exc:
         raise LinkError(str(exc), "delivery_method") from None
-    place = delivery_service.place(kind, ref_id)
-    assert place is not None  # quote() found it active in this market
-    where = "" if kind == delivery_service.HOME else ", ".join(
-        p for p in (getattr(place, "address", ""), getattr(place, "opening_hours", "")) if p)
-    for key, value in _delivery_columns(delivery_service.Delivery(
-            kind, fee, place.name, zone_id=place.id if kind == delivery_service.HOME else None,
-            point_id=place.id if kind == delivery_service.PICKUP else None, address=where[:300])).items():
+    for key, value in delivery.order_columns().items():
         setattr(order, key, value)
-    order.total = order.subtotal + fee
+    order.total = order.subtotal + delivery.fee
     if order.total > MAX_AMOUNT:
         raise LinkError("The total is too large for a payment link.", "delivery_method")
 

@@ -76,15 +76,6 @@ def place_order(cart: PricedCart, customer: Customer, checkout_key: str,
     return order
 
 
-def _delivery_columns(delivery: Delivery | None) -> dict:
-    if delivery is None:
-        return {}
-    return {"delivery_method": delivery.method, "delivery_zone_id": delivery.zone_id,
-            "pickup_point_id": delivery.point_id, "delivery_label": delivery.label[:200],
-            "delivery_city": delivery.city, "delivery_address": delivery.address,
-            "delivery_fee": delivery.fee}
-
-
 def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
                   delivery: Delivery | None = None) -> Order:
     for line in cart.lines:
@@ -101,7 +92,7 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
         currency=cart.currency,
         subtotal=cart.total,
         total=cart.total + (delivery.fee if delivery else 0),
-        **_delivery_columns(delivery),
+        **(delivery.order_columns() if delivery else {}),
         customer_name=customer.name,
         customer_email=customer.email,
         customer_phone=customer.phone,

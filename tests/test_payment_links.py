@@ -320,6 +320,18 @@ def test_a_link_can_carry_a_home_delivery_whose_fee_the_gateway_receives(admin):
     assert any(item["total_price"] == fee for item in sent["commande"]["invoice"]["items"])
 
 
+def test_a_link_can_carry_a_pickup_point_with_its_address_and_hours(admin):
+    from models import PickupPoint
+
+    point = db.session.scalars(select(PickupPoint).where(PickupPoint.currency == "XOF",
+                                                         PickupPoint.active.is_(True))).first()
+    link = make_link(admin, products=[("savon-noir", 1)], delivery_method=f"point:{point.id}")
+    order = link.order
+    assert (order.delivery_method, order.delivery_fee, order.total) == ("pickup", 0, order.subtotal)
+    assert (order.pickup_point_id, order.delivery_zone_id, order.delivery_label) == (point.id, None, point.name)
+    assert order.delivery_address == f"{point.address}, {point.opening_hours}" and order.delivery_city == ""
+
+
 def test_a_link_refuses_another_markets_delivery(admin):
     from models import PickupPoint
 
