@@ -3,7 +3,8 @@
 #                                          serve (development config, simulator on)
 #   make admin EMAIL=you@example.com       create a dashboard account (asks for the password)
 #   make test   the same set-up, then the whole test suite (TEST_DATABASE_URL for PostgreSQL)
-#   make lint   ruff and mypy;  make deploy-check  start it the Heroku way and probe it
+#   make lint   ruff, mypy and import-linter (the rooms' layering);  make deploy-check  start it
+#               the Heroku way and probe it
 #   make requirements  re-pin requirements*.txt from requirements*.in (pip-tools)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -73,6 +74,7 @@ test: install-dev translations
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # Procfile's release line then its web line, with only what Heroku sets (see bin/deploy-check).
 deploy-check: install translations

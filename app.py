@@ -71,7 +71,7 @@ def load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
     if isinstance(config, dict):
         app.config.update(config)
     config_module.validate(app.config)
-    from services.gateways import check_configuration
+    from payments.gateways import check_configuration
 
     check_configuration(app.config)
     check_public_base_url(app)
@@ -106,7 +106,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
-    from services.i18n import select_locale
+    from core.i18n import select_locale
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LOCALE"])
     babel.init_app(app, locale_selector=select_locale)
@@ -135,7 +135,7 @@ def register_static(app: Flask) -> None:
     """WhiteNoise serves /static: in production the fingerprinted, compressed build
     (``bin/build_static``) with a ten-year cache; files it does not know (uploads) fall
     through to Flask."""
-    from services.assets import is_fingerprinted, load_manifest
+    from core.assets import is_fingerprinted, load_manifest
 
     built = Path(app.root_path) / "staticfiles"
     manifest = load_manifest(built) if app.config["ENV_NAME"] == "production" else {}
@@ -228,10 +228,10 @@ def register_hooks(app: Flask) -> None:
     @app.context_processor
     def shop_context():
         from config import MARKETS
+        from core.money import format_money
         from providers import REGISTRY
-        from services import cart as cart_service
-        from services.catalog import categories
-        from services.money import format_money
+        from shop import cart as cart_service
+        from shop.catalog import categories
 
         context = {"shop_name": app.config["SHOP_NAME"], "money": format_money,
                    "demo_shop": demo_shop(app)}
@@ -247,7 +247,7 @@ def register_hooks(app: Flask) -> None:
             "payments_ready": payments_ready,
         }
 
-    from services.mail import deliver_after_response
+    from mail.outbox import deliver_after_response
 
     app.after_request(deliver_after_response)
 
@@ -259,7 +259,7 @@ def register_hooks(app: Flask) -> None:
 
     @app.template_filter("attention_text")
     def attention_text(payment) -> str:
-        from services.attention import describe
+        from payments.attention import describe
 
         return describe(payment)
 
@@ -319,13 +319,13 @@ def demo_shop(app: Flask) -> bool:
 
 def payments_ready() -> bool:
     """At least one gateway (real or simulated) can take a payment."""
-    from services.gateways import enabled_gateways
+    from payments.gateways import enabled_gateways
 
     return bool(enabled_gateways())
 
 
 def register_commands(app: Flask) -> None:
-    from services.commands import commands
+    from commands import commands
 
     for command in commands:
         app.cli.add_command(command)
@@ -338,9 +338,10 @@ def register_shellcontext(app: Flask) -> None:
 
 
 def configure_logging(app: Flask) -> None:
-    from services import redaction
+    from core import redaction
+    from payments.gateways import credentials_in_use
 
-    redaction.install(app.config)
+    redaction.install(app.config, credentials_in_use(app.config))
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if demo_shop(app):
@@ -353,7 +354,7 @@ def configure_logging(app: Flask) -> None:
 
 def any_gateway(app: Flask) -> bool:
     """Whether any gateway is switched on, outside a request."""
+    from payments.gateways import gateway_settings
     from providers import REGISTRY
-    from services.gateways import gateway_settings
 
     return any(gateway_settings(app.config, name) for name in REGISTRY)

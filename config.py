@@ -161,10 +161,10 @@ class Config:
     #: past it the source gets 429 and nothing more is stored.
     CALLBACK_REJECT_RATE_LIMIT = os.environ.get("CALLBACK_REJECT_RATE_LIMIT", "60 per minute;600 per hour")
     RATELIMIT_HEADERS_ENABLED = True
-    #: The largest product photo accepted (resized to WebP/JPEG variants, see services/images.py).
+    #: The largest product photo accepted (resized to WebP/JPEG variants, see media/images.py).
     PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
     #: Where the variants are kept: "database" (the image_blob table) or "s3" (an S3-compatible
-    #: bucket, services/image_s3.py; credentials from boto3's own chain, AWS_ACCESS_KEY_ID and
+    #: bucket, media/s3.py; credentials from boto3's own chain, AWS_ACCESS_KEY_ID and
     #: AWS_SECRET_ACCESS_KEY). See docs/images.md.
     IMAGE_STORAGE = os.environ.get("IMAGE_STORAGE", "database")
     S3_BUCKET = os.environ.get("S3_BUCKET", "")
@@ -202,7 +202,7 @@ class Config:
     #: The built-in gateway simulator; ``None`` means "on unless production".
     SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", True)
     # Gateway settings (<GATEWAY>_<KEY>) are read from the environment by
-    # services.gateways.gateway_settings, from each provider's declared keys.
+    # payments.gateways.gateway_settings, from each provider's declared keys.
 
 
 class TestingConfig(Config):
@@ -277,7 +277,7 @@ def validate(config) -> None:
                           "(pages served over HTTPS would show the photos as mixed content)")
 
 
-#: The IMAGE_STORAGE values (services/images.py BACKENDS).
+#: The IMAGE_STORAGE values (media/images.py BACKENDS).
 IMAGE_STORAGES = ("database", "s3")
 
 

@@ -19,8 +19,8 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from app import create_app  # noqa: E402
 from extensions import db  # noqa: E402
 from models import Order, Payment, utcnow  # noqa: E402
-from services import reports  # noqa: E402
-from services.orders import new_reference  # noqa: E402
+from merchant import reports  # noqa: E402
+from orders.lifecycle import new_reference  # noqa: E402
 
 BATCH = 5000
 

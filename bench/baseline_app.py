@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config import MARKETS  # noqa: E402  (constants only)
-from services.demo import CATEGORIES, PRODUCTS  # noqa: E402  (the demo catalogue as data)
+from shop.demo import CATEGORIES, PRODUCTS  # noqa: E402  (the demo catalogue as data)
 from blueprints.shop.forms import market_name  # noqa: E402  (a label lookup, no form)
-from services.i18n import LANGUAGES  # noqa: E402
-from services.money import format_money  # noqa: E402  (Babel formatting, as the shop does)
-from services import images  # noqa: E402  (the picture URLs, as the shop writes them; no storage read)
-from services.catalog import ImageView  # noqa: E402  (what the shop's grid caches of a picture)
+from core.i18n import LANGUAGES  # noqa: E402
+from core.money import format_money  # noqa: E402  (Babel formatting, as the shop does)
+from media import images  # noqa: E402  (the picture URLs, as the shop writes them; no storage read)
+from shop.catalog import ImageView  # noqa: E402  (what the shop's grid caches of a picture)
 
 CURRENCY = "XOF"
 # A CSRF field like Flask-WTF's (same length), but constant: no signing here.

@@ -34,7 +34,7 @@ def main() -> int:
 
     from app import create_app
     from extensions import db
-    from services.demo import seed_demo
+    from shop.demo import seed_demo
     from tests.chaos import run_storm
     from tests.conftest import rebuild_schema
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, insert, select
 
 from extensions import db
 from models import Category, Order, OrderLine, Payment, Price, Product, utcnow
-from services.demo import seed_demo
-from services.search import fold
+from shop.demo import seed_demo
+from core.search import fold
 
 BATCH = 5000
 CURRENCIES = {"XOF": 1000, "XAF": 1000, "RWF": 2000, "NGN": 250000, "USD": 200}

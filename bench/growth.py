@@ -64,7 +64,7 @@ def csv_peak(client, path: str) -> int:
 
 
 def sign_in(app):
-    from services.admin import save_admin
+    from merchant.accounts import save_admin
 
     with app.app_context():
         save_admin(*ADMIN)

@@ -39,8 +39,9 @@ def add_photographed_products(db_url: str, count: int, grain: bool) -> None:
 
     from extensions import db
     from models import Category, Price, Product
-    from services import demo_pictures, images
-    from services.demo import PRODUCTS
+    from shop import demo_pictures
+    from media import images
+    from shop.demo import PRODUCTS
 
     app = common.make_app(db_url)
     with app.app_context():

@@ -59,9 +59,9 @@ def serve(port: int, database: Path):
 
     from app import create_app
     from extensions import db
-    from services.admin import save_admin
-    from services.demo import seed_demo
-    from services.links import FreeLine, LinkRequest, ProductLine, create_link
+    from merchant.accounts import save_admin
+    from shop.demo import seed_demo
+    from links.payment_links import FreeLine, LinkRequest, ProductLine, create_link
 
     app = create_app()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

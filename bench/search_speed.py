@@ -1,6 +1,6 @@
 """Catalogue search at 10,000 products: accents and case ignored, on SQLite and PostgreSQL.
 
-In-process, production config: ``services.catalog.products(currency, query=…)`` (the
+In-process, production config: ``shop.catalog.products(currency, query=…)`` (the
 page's query plus its count), median of several runs after one warm-up. On PostgreSQL the
 plan says whether the trigram index (``pg_trgm``) served the LIKE.
 
@@ -18,7 +18,7 @@ QUERIES = ["karite", "KARITÉ", "beurre karité", "produit 009999", "article", "
 
 
 def timed(currency: str, query: str, repeat: int) -> tuple[float, int]:
-    from services import catalog
+    from shop import catalog
 
     times, total = [], 0
     for i in range(repeat + 1):
@@ -36,7 +36,7 @@ def plan(query: str) -> str:
 
     from extensions import db
     from models import Product
-    from services import catalog
+    from shop import catalog
 
     sql = select(Product.id).where(catalog.search_condition(query)).compile(
         db.engine, compile_kwargs={"literal_binds": True})

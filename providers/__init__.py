@@ -1,4 +1,6 @@
-"""Payment providers: an explicit registry keyed by gateway name."""
+"""Payment providers: one module per gateway that translates between the shop's value objects and
+that gateway's HTTP API, and an explicit registry keyed by gateway name. Providers import only the
+standard library and ``requests``: no Flask, no database, no room of the shop (import-linter)."""
 from __future__ import annotations
 
 from .base import PaymentProvider

@@ -268,7 +268,7 @@ class PaymentProvider(abc.ABC):
     #: Whether the browser comes back to the callback URL itself (a GET there is a return landing).
     browser_returns_to_callback: bool = False
     #: The least time between two status checks of one payment the gateway tolerates
-    #: (services/pacing.py enforces it on every path that asks).
+    #: (payments/pacing.py enforces it on every path that asks).
     min_check_seconds: float = 0
 
     def __init__(self, settings: dict[str, str], http: GatewayHTTP):

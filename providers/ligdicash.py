@@ -56,7 +56,7 @@ class LigdiCash(PaymentProvider):
     credential_keys = ("api_key", "api_token")
     default_base_url = "https://app.ligdicash.com/pay/v01/"
     simulator_path = "ligdicash/pay/v01/"
-    # LigdiCash: "Do not go below 3 seconds between two confirm calls" (services/pacing.py).
+    # LigdiCash: "Do not go below 3 seconds between two confirm calls" (payments/pacing.py).
     min_check_seconds = 3.0
 
     def _headers(self) -> dict[str, str]:

@@ -5,6 +5,9 @@ authentication, body checks, hosted payment page, callbacks and status API, so
 the provider modules run unchanged against it. Mounted only when
 ``SIMULATOR_ENABLED`` (on in development and tests, off in production).
 State is kept in memory: run it in one process (``flask run``), not several.
+Only ``app.py`` (development wiring) and the tests import it; it imports none of
+the shop's rooms, only the shop's ``extensions`` (CSRF exemption), so it speaks
+the gateways' wire formats with code of its own (import-linter, pyproject.toml).
 """
 from __future__ import annotations
 

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Order, Payment, PaymentEvent, Product, utcnow
+from payments.reconcile import reconcile_once
 from providers import REGISTRY
-from services.reconcile import reconcile_once
 from simulator.state import STATE
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

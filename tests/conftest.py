@@ -20,8 +20,8 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from extensions import db, limiter
-from services import pacing
-from services.demo import seed_demo
+from payments import pacing
+from shop.demo import seed_demo
 from simulator.state import STATE
 from tests.helpers import Shopper
 

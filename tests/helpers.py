@@ -3,8 +3,10 @@ action helpers the tests repeat (cart, checkout, paying on the gateway's page)."
 from __future__ import annotations
 
 import re
+import tomllib
 from contextlib import contextmanager
 from html import unescape
+from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
@@ -18,6 +20,14 @@ CHECKOUT_KEY = re.compile(r'id="checkout_key" name="checkout_key" type="hidden" 
 #: The delivery option checked by default on the checkout page (the market's first pickup point).
 CHECKED_DELIVERY = re.compile(r'<input checked [^>]*name="delivery" type="radio" value="([^"]+)"')
 CUSTOMER = {"name": "Awa Ouédraogo", "email": "awa@example.bf", "phone": "+226 70 12 34 56"}
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The import contracts of pyproject.toml ([tool.importlinter]): the packages and their layers.
+IMPORT_CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+#: The domain packages (the rooms): every package of the contracts but the ones that face the
+#: outside (the HTTP blueprints, the CLI commands, the simulator and the gateways' providers).
+DOMAIN = tuple(p for p in IMPORT_CONTRACTS["root_packages"]
+               if p not in ("blueprints", "commands", "simulator", "providers"))
 
 
 class Shopper:
@@ -126,7 +136,7 @@ def stock_of(slug: str) -> int:
 
 def let_pacing_pass() -> None:
     """Move every payment's last status check an hour back, as if the gateways' pacing
-    window (LigdiCash: 3 s between two confirm calls, services/pacing.py) had passed."""
+    window (LigdiCash: 3 s between two confirm calls, payments/pacing.py) had passed."""
     from datetime import timedelta
 
     from sqlalchemy import update

@@ -11,7 +11,7 @@ import time
 from sqlalchemy import select
 
 from models import Order
-from services.bulkhead import in_flight
+from payments.bulkhead import in_flight
 from simulator.state import STATE
 from tests.chaos import PAY
 from tests.helpers import Shopper, text_of

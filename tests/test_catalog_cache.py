@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, select, text, update
 
 from extensions import db
 from models import Category, Product
-from services import catalog
+from shop import catalog
 from tests.helpers import count_queries, stock_of, text_of
 
 
@@ -124,7 +124,7 @@ def test_grid_pages_need_no_count(client, ctx):
 
 
 def test_a_cached_page_carries_each_browsers_own_csrf_token(base_url, ctx):
-    from services.catalog import TOKEN_SLOT
+    from shop.catalog import TOKEN_SLOT
     from tests.helpers import CSRF, Shopper
 
     with Shopper(base_url) as first, Shopper(base_url) as second:

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import Order, PaymentEvent, Product
-from services.cart import CartLine, PricedCart
-from services.orders import CheckoutError, Customer, place_order
+from orders.lifecycle import CheckoutError, Customer, place_order
+from shop.cart import CartLine, PricedCart
 from simulator.state import STATE
 from tests.helpers import events, only_order, stock_of, transitions
 

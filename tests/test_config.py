@@ -53,13 +53,13 @@ def test_production_without_credentials_offers_no_simulated_gateway(monkeypatch)
     monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1/x")
     app = create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 32, "SIMULATOR_ENABLED": False})
     assert not any(rule.rule.startswith("/_sim") for rule in app.url_map.iter_rules())
-    from services.gateways import enabled_gateways
+    from payments.gateways import enabled_gateways
     with app.app_context():
         assert enabled_gateways("XOF") == []
 
 
 def test_configured_gateway_uses_its_own_credentials(app):
-    from services.gateways import gateway_settings
+    from payments.gateways import gateway_settings
     config = {**app.config, "LIGDICASH_API_KEY": "k", "LIGDICASH_API_TOKEN": "t"}
     settings = gateway_settings(config, "ligdicash")
     assert settings["api_key"] == "k" and settings["base_url"] == "https://app.ligdicash.com/pay/v01/"
@@ -173,7 +173,7 @@ def test_production_wants_the_photos_public_url_in_https(production):
 
 
 def test_production_on_a_bucket_links_its_public_url_and_the_csp_allows_it(production):
-    from services import catalog
+    from shop import catalog
 
     prod = production(IMAGE_STORAGE="s3", S3_BUCKET="photos", IMAGE_PUBLIC_BASE_URL="https://cdn.example.com/shop")
     catalog.clear_cache()  # pages are cached per process, and the suite's app linked /media/
@@ -317,7 +317,7 @@ def test_html_is_compressed(client):
 
 
 def test_static_build_fingerprints_compresses_and_caches_for_years(tmp_path):
-    from services.assets import build, is_fingerprinted, load_manifest
+    from core.assets import build, is_fingerprinted, load_manifest
     (tmp_path / "src" / "css").mkdir(parents=True)
     (tmp_path / "src" / "css" / "a.css").write_text("body { color: red; }\n" * 50)
     (tmp_path / "src" / "uploads").mkdir()
@@ -386,7 +386,7 @@ def fill_cart(client, flask_app):
 
 def signed_in_dashboard(prod) -> str:
     """The dashboard overview of ``prod``, signed in as a fresh merchant."""
-    from services.admin import save_admin
+    from merchant.accounts import save_admin
     with prod.app_context():
         save_admin("owner@example.com", "a long enough password")
         db.session.commit()

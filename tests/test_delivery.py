@@ -1,5 +1,5 @@
 """Delivery (issue 18): the choice re-checked at checkout, the fee on the order and at every
-gateway, fulfilment through services.states, the customer's and the merchant's e-mails."""
+gateway, fulfilment through orders.states, the customer's and the merchant's e-mails."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -7,12 +7,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from delivery import options as delivery
+from delivery.options import DeliveryError
 from extensions import db
+from mail import outbox as mail
 from models import DeliveryZone, Order, OutboxEmail, PaymentEvent, PickupPoint
-from services import delivery, mail, states
-from services.delivery import DeliveryError
-from services.reconcile import reconcile_once
-from services.states import FulfilmentStatus
+from orders import fulfilment, states
+from orders.states import FulfilmentStatus
+from payments.reconcile import reconcile_once
 from simulator.state import STATE
 from tests.helpers import count, only_order, text_of
 
@@ -201,15 +203,15 @@ def test_home_delivery_moves_forward_only_and_mails_once(shopper, app):
     assert sorted(e.to_address for e in merchant) == ["boss@example.bf", "shop@example.bf"]
     assert "/admin/orders/" + order.reference in merchant[0].body_text
     assert "Ouagadougou centre" in merchant[0].body_text
-    assert not delivery.advance(order, "shipped", "merchant@example.com")  # not from unfulfilled
-    assert not delivery.advance(order, "ready_for_pickup", "merchant@example.com")
-    assert delivery.advance(order, "preparing", "merchant@example.com")
-    assert not delivery.advance(order, "ready_for_pickup", "merchant@example.com")  # a home delivery
-    assert delivery.advance(order, "shipped", "merchant@example.com", "Yobbo Express", "colis 42")
-    assert delivery.advance(order, "delivered", "merchant@example.com")
+    assert not fulfilment.advance(order, "shipped", "merchant@example.com")  # not from unfulfilled
+    assert not fulfilment.advance(order, "ready_for_pickup", "merchant@example.com")
+    assert fulfilment.advance(order, "preparing", "merchant@example.com")
+    assert not fulfilment.advance(order, "ready_for_pickup", "merchant@example.com")  # a home delivery
+    assert fulfilment.advance(order, "shipped", "merchant@example.com", "Yobbo Express", "colis 42")
+    assert fulfilment.advance(order, "delivered", "merchant@example.com")
     db.session.commit()
     for backwards in ("preparing", "shipped"):
-        assert not delivery.advance(order, backwards, "merchant@example.com")
+        assert not fulfilment.advance(order, backwards, "merchant@example.com")
     db.session.expire_all()
     assert (order.fulfilment_status, order.courier, order.tracking_note) == ("delivered", "Yobbo Express", "colis 42")
     log = db.session.scalars(select(PaymentEvent).where(
@@ -232,13 +234,13 @@ def test_pickup_goes_ready_then_picked_up_with_one_french_email(shopper, app):
     assert order.delivery_method == "pickup" and order.total == 15000
     order.language = "fr"
     db.session.commit()
-    assert delivery.advance(order, "preparing", "m@example.com")
-    assert not delivery.advance(order, "shipped", "m@example.com")
-    assert delivery.advance(order, "ready_for_pickup", "m@example.com")
+    assert fulfilment.advance(order, "preparing", "m@example.com")
+    assert not fulfilment.advance(order, "shipped", "m@example.com")
+    assert fulfilment.advance(order, "ready_for_pickup", "m@example.com")
     db.session.commit()
     mail.enqueue(order, "ready_for_pickup")  # a second write is refused by the dedupe key
     db.session.commit()
-    assert delivery.advance(order, "picked_up", "m@example.com")
+    assert fulfilment.advance(order, "picked_up", "m@example.com")
     db.session.commit()
     mail.deliver()
     ready = [m for m in mail.MEMORY if "ready" in m["Subject"] or "prête" in m["Subject"]]
@@ -250,8 +252,8 @@ def test_order_without_delivery_stays_not_applicable(app):
     """An order without delivery (placed before delivery existed: the migration's default)
     is paid without entering the "To fulfil" queue."""
     from models import Product
-    from services.cart import CartLine, PricedCart
-    from services.orders import Customer, place_order
+    from orders.lifecycle import Customer, place_order
+    from shop.cart import CartLine, PricedCart
 
     with app.test_request_context():
         product = db.session.scalars(select(Product).where(Product.slug == "cafe-rwanda")).one()
@@ -260,8 +262,8 @@ def test_order_without_delivery_stays_not_applicable(app):
         assert states.transition(order, states.OrderStatus.PAID, actor="test", why="test")
         db.session.commit()
         assert order.fulfilment_status == "not_applicable" and order.delivery_method is None
-        assert order.total == 4500 and delivery.to_fulfil() == []
-        assert not delivery.advance(order, "preparing", "m@example.com")
+        assert order.total == 4500 and fulfilment.to_fulfil() == []
+        assert not fulfilment.advance(order, "preparing", "m@example.com")
         db.session.remove()
 
 
@@ -285,8 +287,8 @@ def test_daily_summary_once_per_day(shopper, app):
 def test_daily_summary_waits_for_its_hour(shopper, app):
     app.config.update(MERCHANT_EMAIL="boss@example.bf", MERCHANT_SUMMARY_HOUR=6)
     paid_order(shopper)
-    assert delivery.daily_summary(datetime(2026, 11, 30, 5, 59, tzinfo=timezone.utc)) == 0
-    assert delivery.daily_summary(datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)) == 1
+    assert fulfilment.daily_summary(datetime(2026, 11, 30, 5, 59, tzinfo=timezone.utc)) == 0
+    assert fulfilment.daily_summary(datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)) == 1
 
 
 def test_no_merchant_email_configured_writes_none(shopper, app):

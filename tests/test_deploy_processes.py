@@ -223,7 +223,7 @@ def failed_login(url: str, password: str = "wrong password") -> int:
 
 def test_sign_in_limit_is_exact_across_processes_with_redis(app, dynos, redis_prefix, ctx):
     """Five failures in all, whichever process answered, then both refuse (memory would allow ten)."""
-    from services.admin import save_admin
+    from merchant.accounts import save_admin
 
     save_admin("merchant@example.com", "correct horse battery")
     db.session.commit()

@@ -11,11 +11,11 @@ import requests
 from sqlalchemy import select
 
 from app import create_app
+from core.redaction import scrub
+from core.redirects import local_path
 from extensions import db
 from models import Order, Payment, PaymentEvent
 from providers import REGISTRY
-from services.redaction import scrub
-from services.redirects import local_path
 from simulator import SIM_CREDENTIALS
 from tests.helpers import only_order
 
@@ -23,7 +23,7 @@ from tests.helpers import only_order
 def test_gateway_credentials_never_reach_a_log_line(app, caplog):
     key = SIM_CREDENTIALS["ligdicash"]["api_key"]
     with caplog.at_level(logging.INFO):
-        logging.getLogger("services.payments").warning("calling with %s and %s", key, "Bearer abc.def-123")
+        logging.getLogger("payments.attempts").warning("calling with %s and %s", key, "Bearer abc.def-123")
         logging.getLogger("somewhere").info("headers={'Authorization': 'Basic dXNlcjpwYXNz'}")
         logging.getLogger("x").error("irembopay-secretKey: %s", "sk_live_123456789")
     text = caplog.text

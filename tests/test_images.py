@@ -12,9 +12,9 @@ from PIL import Image
 from sqlalchemy import func, select, text
 
 from extensions import db
+from media import images
 from models import ImageBlob, Product, ProductImage
-from services import images
-from services.demo import seed_demo
+from shop.demo import seed_demo
 
 GPS_IFD, MAKE, ORIENTATION = 0x8825, 0x010F, 0x0112
 

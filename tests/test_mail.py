@@ -12,8 +12,8 @@ import requests
 from sqlalchemy import func, select
 
 from extensions import db
+from mail import outbox as mail
 from models import OutboxEmail, PaymentEvent, utcnow
-from services import mail
 from simulator.state import STATE
 from tests.helpers import only_order
 
@@ -162,7 +162,7 @@ def test_reconciliation_writes_and_sends_a_late_receipt(shopper, app):
     redirect = shopper.buy()
     shopper.http.post(redirect.headers["Location"], data={"action": "pay", "phone": "22670000000"},
                       allow_redirects=False)
-    from services.reconcile import reconcile_once
+    from payments.reconcile import reconcile_once
     with app.app_context():
         assert reconcile_once().emails_sent == 2  # the confirmation and the receipt
     order = only_order()

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db, limiter
+from links import payment_links as link_service
+from merchant.accounts import save_admin
 from models import Order, OrderLine, OutboxEmail, Payment, PaymentEvent, PaymentLink, Product, utcnow
-from services import links as link_service
-from services import states
-from services.admin import save_admin
-from services.orders import due_for_expiry, expire_order
+from orders import states
+from orders.lifecycle import due_for_expiry, expire_order
 from tests.admin.conftest import EMAIL, PASSWORD, AdminActions
 from tests.helpers import CUSTOMER, Shopper, stock_of, text_of
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select
 
+from core.pricing import currencies_for, selling_price
 from extensions import db
 from models import Price, Product
-from services import catalog
-from services.pricing import currencies_for, selling_price
+from shop import catalog
 from tests.helpers import only_order, text_of
 
 

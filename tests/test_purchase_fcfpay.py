@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from extensions import db
-from services.attention import describe
+from payments.attention import describe
 from simulator.state import STATE
 from tests.helpers import events, only_order, text_of
 

@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from extensions import db
+from payments.gateways import get_provider
 from providers.base import PaymentRef, ProviderError
-from services.gateways import get_provider
 from simulator import SIM_CREDENTIALS
 from simulator.state import STATE
 from tests.helpers import events, only_order, text_of

@@ -1,7 +1,6 @@
 """End to end through the simulated LigdiCash, over real HTTP (issue 2)."""
 from __future__ import annotations
 
-
 from extensions import db
 from models import Order, Payment
 from simulator.state import STATE

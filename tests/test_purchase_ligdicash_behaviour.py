@@ -9,11 +9,11 @@ import pytest
 import requests
 
 from extensions import db
+from merchant import actions
 from models import Payment
+from payments import pacing
+from payments.reconcile import reconcile_once
 from providers.ligdicash import read_status, whole_amount
-from services import admin as admin_service
-from services import pacing
-from services.reconcile import reconcile_once
 from simulator import SIM_CREDENTIALS
 from simulator.state import STATE
 from tests.helpers import events, let_pacing_pass, only_order, text_of
@@ -123,7 +123,7 @@ def test_every_path_shares_the_pacing(shopper, app):
     assert requests.post(shopper.url("/payments/callback/ligdicash"), json=body, timeout=10).status_code == 200
     with app.app_context():
         fresh = db.session.get(Payment, payment.id)
-        assert "could not be asked" in admin_service.recheck(fresh.order, fresh, "merchant@example.com")
+        assert "could not be asked" in actions.recheck(fresh.order, fresh, "merchant@example.com")
         assert reconcile_once().checked == 0
     assert len(invoice().status_checks) == 2
     notes = [e.note for e in events(payment)]
@@ -204,8 +204,8 @@ def test_the_simulator_records_confirms_and_can_refuse_one_too_soon(shopper):
                                               (None, False)])
 def test_simulator_accepts_devise_in_any_case(shopper, app, devise, accepted):
     """The official SDKs send "xof"; the seed only says "Toujours XOF"."""
+    from payments.gateways import get_provider
     from providers.ligdicash import CREATE_PATH
-    from services.gateways import get_provider
     from tests.providers.test_contract import sample_request
 
     with app.app_context():

@@ -10,8 +10,8 @@ import requests
 from sqlalchemy import select
 
 from extensions import db
-from services.attention import describe
 from models import PaymentEvent
+from payments.attention import describe
 from simulator import SIM_CREDENTIALS
 from simulator.state import STATE
 from tests.helpers import count, events, only_order, stock_of, text_of

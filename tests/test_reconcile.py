@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from extensions import db
 from models import utcnow
-from services.reconcile import reconcile_once
+from payments.reconcile import reconcile_once
 from simulator.state import STATE
 from tests.helpers import events, let_pacing_pass, only_order, stock_of
 

@@ -19,9 +19,9 @@ import blueprints.checkout.forms
 import blueprints.links.forms
 import blueprints.shop.forms
 from extensions import db
+from links.payment_links import FreeLine, LinkRequest, create_link
+from merchant.accounts import save_admin
 from models import Order, Payment, PaymentEvent, PaymentLink, Price, Product
-from services.admin import save_admin
-from services.links import FreeLine, LinkRequest, create_link
 from tests.helpers import only_order
 
 #: Already percent-encoded, so that bytes no client library would send reach the app as they are.
@@ -88,8 +88,8 @@ def world(app, shopper):
 
 
 def _a_photo_key() -> str:
+    from media.images import variant_key
     from models import ProductImage
-    from services.images import variant_key
 
     image = db.session.scalar(select(ProductImage).limit(1))
     return variant_key(image.digest, image.width_list[0], "webp")

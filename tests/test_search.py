@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
+from core.search import fold, words
 from extensions import db
 from models import Product
-from services import catalog
-from services.search import fold, words
+from shop import catalog
 from tests.helpers import text_of
 
 

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
+from payments.gateways import enabled_gateways
 from providers import REGISTRY
-from services.gateways import enabled_gateways
 from simulator.state import STATE
-from tests.helpers import events, only_order, text_of, let_pacing_pass
+from tests.helpers import events, let_pacing_pass, only_order, text_of
 
 NBSP = str.maketrans({"\u202f": " ", "\xa0": " "})
 

@@ -18,7 +18,6 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -27,9 +26,9 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from config import MARKETS
-
 from models import FULFILMENT_STATUSES, ORDER_STATUSES  # noqa: E402  (the statuses the database accepts)
 
 
@@ -71,7 +70,7 @@ class OrderFilterForm(FlaskForm):
     delivery = SelectField("Delivery", choices=[
         SelectChoice("", "any delivery"), SelectChoice("home", "home delivery"),
         SelectChoice("pickup", "pickup"), SelectChoice("none", "no delivery")], default="")
-    zone = SelectField("Zone or point", default="")  # choices: services.delivery.filter_choices
+    zone = SelectField("Zone or point", default="")  # choices: delivery.options.filter_choices
     fulfilment = SelectField("Fulfilment", choices=[SelectChoice("", "any fulfilment"),
                              *[SelectChoice(s, s.replace("_", " ")) for s in FULFILMENT_STATUSES]], default="")
     page = IntegerField(validators=[Optional(), NumberRange(1, 1_000_000)], default=1)
@@ -132,8 +131,8 @@ def category_choices(form: ProductForm, categories) -> None:
 
 
 def product_data(form: ProductForm):
-    """What the merchant typed, for services.products."""
-    from services.products import ProductData, slugify
+    """What the merchant typed, for shop.products."""
+    from shop.products import ProductData, slugify
 
     name, name_en = (form.name.data or "").strip(), (form.name_en.data or "").strip()
     return ProductData(
@@ -166,7 +165,7 @@ def fill_product_form(form: ProductForm, product) -> None:
             getattr(form, f"price_{price.currency}").data = str(to_major(price.amount, price.currency))
 
 
-# delivery (services.delivery)
+# delivery (delivery.options)
 
 MARKET_CHOICES = [SelectChoice(c, f"{c} — {name}") for c, name in MARKETS.items()]
 

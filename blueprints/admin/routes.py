@@ -26,14 +26,15 @@ from limits import parse_many
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from core.redirects import local_path
+from delivery import options as delivery_service
 from extensions import db, limiter, login_manager
+from merchant import accounts, actions, reports
 from models import DeliveryZone, Order, Payment, PaymentEvent, PickupPoint, Product
+from orders import fulfilment
+from payments import attention
 from providers import REGISTRY
-from services import admin as admin_service
-from services import attention, reports
-from services import delivery as delivery_service
-from services import products as product_service
-from services.redirects import local_path
+from shop import products as product_service
 
 from . import bp
 from .forms import (
@@ -61,8 +62,8 @@ LOGIN_SCOPE = "admin-login"
 @login_manager.user_loader
 def load_user(user_id: str):
     """The signed-in admin, only while the server-side session in the cookie is live."""
-    admin = admin_service.load_admin(user_id)
-    if admin is None or not admin_service.session_is_live(session.get(SESSION_KEY), admin):
+    admin = accounts.load_admin(user_id)
+    if admin is None or not accounts.session_is_live(session.get(SESSION_KEY), admin):
         return None
     return admin
 
@@ -145,7 +146,7 @@ def login():
     if not count_sign_in_attempt():
         current_app.logger.warning("dashboard sign-in refused: rate limit reached for %s", get_remote_address())
         abort(429, "Too many failed sign-ins from your address. Wait a few minutes and try again.")
-    admin = admin_service.authenticate(form.email.data, form.password.data)
+    admin = accounts.authenticate(form.email.data, form.password.data)
     if admin is None:
         flash("Wrong e-mail or password.", "error")
         return render_template("admin/login.html", form=form), 401
@@ -153,7 +154,7 @@ def login():
     target = safe_next(form.next.data)
     session.clear()  # no session fixation: a fresh session for the signed-in merchant
     login_user(admin)
-    session[SESSION_KEY] = admin_service.open_session(admin)
+    session[SESSION_KEY] = accounts.open_session(admin)
     return redirect(target, 303)
 
 
@@ -161,7 +162,7 @@ def login():
 def logout():
     """Sign out (a POST, so that no link or image can do it); the session ends on the server too."""
     if EmptyForm().validate_on_submit():
-        admin_service.revoke_session(session.get(SESSION_KEY))
+        accounts.revoke_session(session.get(SESSION_KEY))
         logout_user()
         session.clear()
         flash("You are signed out.", "info")
@@ -238,7 +239,7 @@ def order(reference: str):
     item = _order_or_404(reference)
     return render_template("admin/order.html", order=item, order_log=reports.order_log(item),
                            note_form=NoteForm(), reason_form=ReasonForm(), ship_form=ShipForm(),
-                           fulfilment_actions=delivery_service.next_actions(item))
+                           fulfilment_actions=fulfilment.next_actions(item))
 
 
 def _act(reference: str, form, action, done: str):
@@ -250,7 +251,7 @@ def _act(reference: str, form, action, done: str):
     try:
         outcome = action(item)
         flash(outcome if isinstance(outcome, str) else done, "success")
-    except admin_service.AdminError as exc:
+    except accounts.AdminError as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin.order", reference=reference), 303)
 
@@ -260,13 +261,13 @@ def recheck(reference: str, payment_id: int):
     """Ask the gateway now about one attempt."""
     payment = db.get_or_404(Payment, payment_id)
     return _act(reference, EmptyForm(),
-                lambda o: "Re-checked: " + admin_service.recheck(o, payment, current_user.email), "")
+                lambda o: "Re-checked: " + actions.recheck(o, payment, current_user.email), "")
 
 
 @bp.post("/orders/<reference>/cancel")
 def cancel(reference: str):
     """Cancel a pending order; its stock goes back on sale."""
-    return _act(reference, EmptyForm(), lambda o: admin_service.cancel(o, current_user.email),
+    return _act(reference, EmptyForm(), lambda o: actions.cancel(o, current_user.email),
                 "Order cancelled; its stock is back on sale.")
 
 
@@ -274,7 +275,7 @@ def cancel(reference: str):
 def refunded(reference: str):
     """Record that a paid order was refunded at the gateway."""
     form = ReasonForm()
-    return _act(reference, form, lambda o: admin_service.mark_refunded(o, current_user.email, form.note.data or ""),
+    return _act(reference, form, lambda o: actions.mark_refunded(o, current_user.email, form.note.data or ""),
                 "Order marked refunded.")
 
 
@@ -282,7 +283,7 @@ def refunded(reference: str):
 def note(reference: str):
     """Add a note to the order's log."""
     form = NoteForm()
-    return _act(reference, form, lambda o: admin_service.add_note(o, current_user.email, form.note.data),
+    return _act(reference, form, lambda o: actions.add_note(o, current_user.email, form.note.data),
                 "Note added.")
 
 
@@ -293,9 +294,9 @@ def acknowledge(payment_id: int):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            admin_service.acknowledge(payment, current_user.email, form.note.data or "")
+            actions.acknowledge(payment, current_user.email, form.note.data or "")
             flash(f"{payment.reference} acknowledged.", "success")
-        except admin_service.AdminError as exc:
+        except accounts.AdminError as exc:
             flash(str(exc), "error")
     if request.form.get("back") == "order":
         return redirect(url_for("admin.order", reference=payment.order.reference), 303)
@@ -309,9 +310,9 @@ def review_callback(id: int):  # noqa: A002 (the shop's CSRF test fills <int:id>
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            admin_service.review_callback(event, current_user.email, form.note.data or "")
+            actions.review_callback(event, current_user.email, form.note.data or "")
             flash(f"Callback #{event.id} marked as reviewed.", "success")
-        except admin_service.AdminError as exc:
+        except accounts.AdminError as exc:
             flash(str(exc), "error")
     return redirect(url_for("admin.needs_attention"), 303)
 
@@ -338,7 +339,7 @@ def _stock_seen(raw: str | None, current: int) -> int:
     raw = raw or ""
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 7 else current
 def _photo_changes(form: ProductForm):
-    """The photo part of the form, for services.products."""
+    """The photo part of the form, for shop.products."""
     main = form.main_image.data
     return product_service.PhotoChanges(
         uploads=[f.stream for f in uploaded_images(form)],
@@ -381,19 +382,19 @@ def edit_product(product_id: int):
     return _save_product(form, product)
 
 
-# delivery and fulfilment (services.delivery)
+# delivery and fulfilment (delivery.options, orders.fulfilment)
 
 @bp.get("/fulfil")
 def to_fulfil():
     """Paid orders whose goods have not left yet, oldest paid first."""
-    return render_template("admin/to_fulfil.html", orders=delivery_service.to_fulfil())
+    return render_template("admin/to_fulfil.html", orders=fulfilment.to_fulfil())
 
 
 @bp.post("/orders/<reference>/fulfil")
 def fulfil(reference: str):
     """One forward fulfilment move, named by the form's ``action`` (who did it goes in the order log)."""
     action = request.form.get("action", "")
-    if action not in delivery_service.ACTIONS:
+    if action not in fulfilment.ACTIONS:
         abort(400, "Unknown fulfilment action.")
     form = ShipForm() if action == "shipped" else EmptyForm()
     return _act(reference, form, lambda o: _advance(o, action, form), "")
@@ -402,9 +403,9 @@ def fulfil(reference: str):
 def _advance(order: Order, action: str, form) -> str:
     courier = form.courier.data or "" if action == "shipped" else ""
     tracking = form.tracking.data or "" if action == "shipped" else ""
-    if not delivery_service.advance(order, action, current_user.email, courier, tracking):
+    if not fulfilment.advance(order, action, current_user.email, courier, tracking):
         db.session.rollback()
-        raise admin_service.AdminError(f"Not done: the order is {order.status}, fulfilment "
+        raise accounts.AdminError(f"Not done: the order is {order.status}, fulfilment "
                                        f"{order.fulfilment_status.replace('_', ' ')} (forward moves only).")
     db.session.commit()
     return f"Fulfilment: {order.fulfilment_status.replace('_', ' ')}."
@@ -426,7 +427,7 @@ def delivery():
 
 def _zone_data(form: ZoneForm) -> dict | None:
     """The zone as typed, amounts in minor units; None with the reason under its field."""
-    from services.products import ProductError, to_minor
+    from shop.products import ProductError, to_minor
 
     currency = form.currency.data
     data = {"currency": currency, "name": form.name.data.strip(), "delay_min_days": form.delay_min_days.data,

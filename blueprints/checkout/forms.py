@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from services import phones
+from core import phones
 
 
 class CustomerForm(FlaskForm):
@@ -44,7 +44,7 @@ class CustomerForm(FlaskForm):
 
 
 class CheckoutForm(CustomerForm):
-    # services.delivery re-checks the choice (market, fee) and the address when it is home delivery.
+    # delivery.options re-checks the choice (market, fee) and the address when it is home delivery.
     delivery = RadioField(_l("Delivery"), validate_choice=False, validators=[Optional()])
     delivery_city = StringField(_l("City or area"), validators=[Optional(), Length(max=80)],
                                 description=_l("For home delivery, e.g. Ouaga 2000, Akwa, Kicukiro"))

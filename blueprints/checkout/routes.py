@@ -4,17 +4,15 @@ from __future__ import annotations
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from checkout.complete import checkout as run_checkout
+from core.i18n import current_language
+from core.money import format_money
+from delivery import options as delivery_service
 from extensions import db
 from models import Order, Payment
-from services import cart as cart_service
-from services import delivery as delivery_service
-from services.checkout import checkout as run_checkout
-from services.gateways import enabled_gateways
-from services.i18n import current_language
-from services import pacing
-from services.money import format_money
-from services.orders import CheckoutError, Customer, find_by_checkout_key, find_by_token
-from services.payments import (
+from orders.lifecycle import CheckoutError, Customer, find_by_checkout_key, find_by_token
+from payments import pacing
+from payments.attempts import (
     PaymentStartError,
     customer_cancelled,
     end_stale_attempts,
@@ -23,6 +21,8 @@ from services.payments import (
     refresh_status,
     start_payment,
 )
+from payments.gateways import enabled_gateways
+from shop import cart as cart_service
 
 from . import bp
 from .forms import CheckoutForm, EmptyForm, RetryForm, delivery_choices, gateway_choices

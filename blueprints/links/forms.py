@@ -19,8 +19,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from blueprints.checkout.forms import CustomerForm
 from config import MARKETS
-from services import links as link_service
-from services import phones
+from core import phones
+from links import payment_links as link_service
 
 
 class PayLinkForm(CustomerForm):
@@ -68,7 +68,7 @@ class LinkForm(FlaskForm):
         self.phone_e164 = ""
 
     def set_delivery_choices(self, currency: str) -> None:
-        """The delivery hook's methods (services.links.delivery_choices), if any."""
+        """The delivery hook's methods (links.payment_links.delivery_choices), if any."""
         self.delivery_method.choices = [SelectChoice("", "— no delivery —"),
                                         *[SelectChoice(v, label) for v, label in link_service.delivery_choices(currency)]]
 

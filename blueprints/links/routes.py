@@ -3,22 +3,22 @@ from __future__ import annotations
 
 from email.utils import parseaddr
 
-from flask import Response, current_app, abort, flash, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_login import current_user
 from sqlalchemy import select
 
-from extensions import db
-from models import Product
 from blueprints.admin import routes as admin_routes
 from blueprints.checkout.forms import gateway_choices
 from blueprints.checkout.routes import remember_order
-from services import links as link_service
-from services.gateways import enabled_gateways
-from services.i18n import LANGUAGES
-from services.orders import Customer
-from services.payments import PaymentStartError, end_stale_attempts, next_url, start_payment
-from services.states import LinkStatus, OrderStatus
+from core.i18n import LANGUAGES
+from extensions import db
+from links import payment_links as link_service
+from models import Product
+from orders.lifecycle import Customer
+from orders.states import LinkStatus, OrderStatus
+from payments.attempts import PaymentStartError, end_stale_attempts, next_url, start_payment
+from payments.gateways import enabled_gateways
 
 from . import admin_bp, bp
 from .forms import LinkForm, PayLinkForm

@@ -5,7 +5,8 @@ import re
 
 from flask import Response, abort, current_app, request
 
-from services import images
+from media import images
+from media.storage import StorageUnavailable
 
 from . import bp
 
@@ -29,7 +30,7 @@ def image(key: str):
         return Response(status=304, headers={"Cache-Control": CACHE, "ETag": f'"{key}"'})
     try:
         found = images.fetch(key) or abort(404)
-    except images.StorageUnavailable as exc:
+    except StorageUnavailable as exc:
         # A bucket that is down or refuses: say so briefly, uncached, and let the browser retry.
         current_app.logger.warning("/media/%s: %s", key, exc)
         return Response("The photo storage is not answering; try again in a moment.\n", status=503,

@@ -11,12 +11,12 @@ from flask import abort, current_app, jsonify, redirect, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from extensions import db, limiter
+from orders.states import Rejection
+from payments import pacing
+from payments.attempts import callback_headers, find_payment, handle_callback, log_event, refresh_status
+from payments.gateways import enabled_gateways
 from providers import REGISTRY
 from providers.base import Inbound
-from services.gateways import enabled_gateways
-from services.payments import callback_headers, find_payment, handle_callback, log_event, refresh_status
-from services import pacing
-from services.states import Rejection
 
 from . import bp
 

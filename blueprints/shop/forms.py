@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from config import MARKETS
-from services.i18n import LANGUAGES
+from core.i18n import LANGUAGES
 
 #: The markets as customers read them (config.MARKETS holds the codes and their order).
 MARKET_NAMES = {

@@ -5,11 +5,12 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_babel import refresh
 
-from services import cart as cart_service
-from services import catalog, phones
-from services.i18n import LANGUAGES, current_language, format_when
-from services.orders import find_by_token
-from services.redirects import local_path
+from core import phones
+from core.i18n import LANGUAGES, current_language, format_when
+from core.redirects import local_path
+from orders.lifecycle import find_by_token
+from shop import cart as cart_service
+from shop import catalog
 
 from . import bp
 from .forms import (

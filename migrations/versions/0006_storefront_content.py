@@ -85,7 +85,7 @@ def _move_image_files():
         return
     from datetime import datetime, timezone
 
-    from services.images import ImageError, process  # Pillow only: no app, no session
+    from media.images import ImageError, process  # Pillow only: no app, no session
 
     blob = sa.table('image_blob', sa.column('key'), sa.column('content_type'), sa.column('data'),
                     sa.column('created_at', sa.DateTime(timezone=True)))

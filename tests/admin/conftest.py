@@ -11,9 +11,9 @@ import requests
 from sqlalchemy import select
 
 from extensions import db, limiter
+from merchant.accounts import save_admin
 from models import Order, OrderLine, Payment, Product, utcnow
-from services.admin import save_admin
-from services.orders import new_reference
+from orders.lifecycle import new_reference
 
 EMAIL = "merchant@example.com"
 PASSWORD = "correct horse battery"

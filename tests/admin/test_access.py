@@ -7,8 +7,8 @@ from werkzeug.routing import IntegerConverter
 
 from app import create_app
 from extensions import db
+from merchant.accounts import save_admin
 from models import AdminUser
-from services.admin import save_admin
 from tests.admin.conftest import EMAIL, PASSWORD, text_of
 
 

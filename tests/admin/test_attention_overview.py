@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from extensions import db
-from services.states import AttentionKind, flag
 from models import PaymentEvent, utcnow
+from orders.states import AttentionKind, flag
 from simulator.state import STATE
 from tests.admin.conftest import EMAIL, make_orders, text_of
 from tests.helpers import let_pacing_pass, only_order

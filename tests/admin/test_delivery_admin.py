@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from delivery import options as delivery
 from extensions import db
 from models import DeliveryZone, Order, PaymentEvent, PickupPoint, utcnow
-from services import delivery
 from tests.admin.conftest import EMAIL, make_orders, text_of
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import Order, PaymentEvent, Price, Product
-from services.products import PRICE_MAX_MINOR
+from shop.products import PRICE_MAX_MINOR
 from tests.admin.conftest import make_orders, text_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8

@@ -1,4 +1,4 @@
-"""Product photos in an S3-compatible bucket (IMAGE_STORAGE=s3, services/image_s3.py), against
+"""Product photos in an S3-compatible bucket (IMAGE_STORAGE=s3, media/s3.py), against
 moto's S3 server on a local port: real HTTP from boto3, nothing patched.
 
 The merchant uploads through the dashboard (real HTTP to the live test server); customers'
@@ -24,8 +24,10 @@ from moto.server import ThreadedMotoServer
 from sqlalchemy import func, select
 
 from extensions import db
+from media import images
+from media import s3 as image_s3
 from models import ImageBlob, Product
-from services import catalog, image_s3, images
+from shop import catalog
 from tests.admin.conftest import text_of
 from tests.admin.test_product_photos import _form, _post, _product
 from tests.test_images import photo
@@ -397,7 +399,7 @@ def test_the_default_storage_never_imports_boto3():
             "client = app.test_client()\n"
             "assert client.get('/').status_code == 200\n"
             "assert client.get('/media/' + '0' * 32 + '-640.jpg').status_code == 404\n"
-            "print(sorted(m for m in ('boto3', 'botocore', 'services.image_s3') if m in sys.modules))\n")
+            "print(sorted(m for m in ('boto3', 'botocore', 'media.s3') if m in sys.modules))\n")
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "TEST_DATABASE_URL")}
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             env={**env, "COMPTOIR_ENV": "testing"}, timeout=60)

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from extensions import db
 from models import Product
-from services.products import to_minor
+from shop.products import to_minor
 from tests.admin.conftest import text_of
 
 

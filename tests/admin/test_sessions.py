@@ -9,8 +9,8 @@ import requests
 from sqlalchemy import func, select, update
 
 from extensions import db
+from merchant.accounts import save_admin
 from models import AdminSession, utcnow
-from services.admin import save_admin
 from tests.admin.conftest import CSRF, EMAIL, PASSWORD
 
 

@@ -1,7 +1,7 @@
 """The merchant in the browser journeys: one account, one way to sign in."""
 from __future__ import annotations
 
-from services.admin import save_admin
+from merchant.accounts import save_admin
 
 MERCHANT = ("merchant@example.bf", "correct horse battery staple")
 

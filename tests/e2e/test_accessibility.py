@@ -8,7 +8,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from services.admin import save_admin
+from merchant.accounts import save_admin
 from tests.e2e.merchant import MERCHANT, sign_in
 from tests.e2e.test_customer_journeys import pay_with_mobile_money
 

@@ -6,10 +6,14 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.test_customer_journeys import (add_first_product_to_cart, expect_paid, go_to_checkout,
-                                              pay_with_mobile_money)
-from tests.helpers import only_order
 from tests.e2e.merchant import sign_in
+from tests.e2e.test_customer_journeys import (
+    add_first_product_to_cart,
+    expect_paid,
+    go_to_checkout,
+    pay_with_mobile_money,
+)
+from tests.helpers import only_order
 
 
 def pay_on_ligdicash(page) -> None:

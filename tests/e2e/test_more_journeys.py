@@ -8,10 +8,14 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.e2e.test_customer_journeys import (add_first_product_to_cart, expect_paid, fill_checkout,
-                                              pay_with_mobile_money)
-from tests.helpers import only_order
 from tests.e2e.merchant import sign_in
+from tests.e2e.test_customer_journeys import (
+    add_first_product_to_cart,
+    expect_paid,
+    fill_checkout,
+    pay_with_mobile_money,
+)
+from tests.helpers import only_order
 
 
 def test_irembopay_purchase_without_browser_return(page, step):

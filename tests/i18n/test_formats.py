@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from flask_babel import force_locale
 
-from services.i18n import format_when
-from services.money import format_money
+from core.i18n import format_when
+from core.money import format_money
 from tests.helpers import only_order, text_of
 
 

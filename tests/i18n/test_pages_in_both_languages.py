@@ -120,7 +120,7 @@ def test_expired_order_page(any_language, ctx):
     from datetime import timedelta
 
     from extensions import db
-    from services.orders import expire_order
+    from orders.lifecycle import expire_order
 
     language, shopper = any_language
     shopper.buy("savon-noir")

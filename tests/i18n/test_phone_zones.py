@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.phones import PhoneError, normalise
 from models import Order
-from services.phones import PhoneError, normalise
 from tests.helpers import count, only_order, text_of
 
 UEMOA = [("+229 01 95 12 34 56", "+2290195123456"), ("+226 70 12 34 56", "+22670123456"),

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.phones import PhoneError, normalise
 from models import Order
-from services.phones import PhoneError, normalise
 from simulator.state import STATE
 from tests.helpers import count, only_order, text_of
 

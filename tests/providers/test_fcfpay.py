@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
+from payments.gateways import gateway_settings, get_provider
 from providers.base import Inbound, InvalidCallback, PaymentRef, ProviderError
 from providers.fcfpay import LIVE_BASE_URL, SANDBOX_BASE_URL, FCFPay
-from services.gateways import gateway_settings, get_provider
 from simulator.state import STATE
 from tests.providers.test_contract import sample_request
 

@@ -12,9 +12,9 @@ from decimal import Decimal
 import pytest
 import requests
 
+from payments.gateways import get_provider
 from providers.base import Inbound, InvalidCallback, Line, PaymentRef, ProviderError
 from providers.irembopay import IremboPay
-from services.gateways import get_provider
 from simulator import SIM_CREDENTIALS
 from simulator.state import STATE
 from tests.providers.test_contract import sample_request

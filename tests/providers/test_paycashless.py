@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from payments.gateways import gateway_settings
 from providers.base import (
     CheckoutRequest,
     GatewayHTTP,
@@ -24,7 +25,6 @@ from providers.base import (
     ProviderUnavailable,
 )
 from providers.paycashless import Paycashless, canonical_json, request_signature
-from services.gateways import gateway_settings
 from simulator import SIM_CREDENTIALS
 from simulator.state import STATE
 

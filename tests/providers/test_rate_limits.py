@@ -9,11 +9,11 @@ import pytest
 
 from extensions import db
 from models import Payment
+from payments import pacing
+from payments.gateways import get_provider
+from payments.reconcile import reconcile_once
 from providers import REGISTRY
 from providers.base import MAX_RETRY_AFTER_SECONDS, PaymentRef, ProviderUnavailable, retry_after
-from services import pacing
-from services.gateways import get_provider
-from services.reconcile import reconcile_once
 from simulator.state import RETRY_AFTER, STATE
 from tests.helpers import events, let_pacing_pass, only_order
 from tests.providers.test_contract import currency_for, sample_request

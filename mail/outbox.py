@@ -1,0 +1,233 @@
+"""Customer e-mails through an outbox: each is sent exactly once.
+
+``enqueue`` writes the e-mail in the same transaction as the change it
+announces (an order placed, paid, a payment failed), and only the transaction
+that won that change gets there, so callbacks, the return page and
+reconciliation racing each other still write one receipt (a unique
+``dedupe_key`` refuses a second). ``deliver`` then sends what is due: a
+conditional UPDATE claims each e-mail, so two senders never send the same one;
+a failed send goes back to pending with a growing delay and is retried later by
+the next request's delivery or by ``flask reconcile``. If a process dies between
+the SMTP server accepting a message and our marking it sent, the claim expires
+after MAIL_CLAIM_MINUTES and it is sent again: at least once in that one case.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, g, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import or_, select, update
+
+from core.money import format_money
+from core.urls import external_url
+from extensions import db
+from models import Order, OutboxEmail, Payment, PaymentEvent, utcnow
+
+log = logging.getLogger(__name__)
+KINDS = ("confirmation", "receipt", "payment_failed", "shipped", "ready_for_pickup",
+         "merchant_paid", "merchant_summary")
+#: Sent e-mails kept in memory when MAIL_BACKEND is "memory" (tests).
+MEMORY: list[EmailMessage] = []
+
+
+def _subject(kind: str, order: Order) -> str:
+    if kind == "confirmation":
+        return _("Your order %(reference)s", reference=order.reference)
+    if kind == "receipt":
+        return _("Payment received for order %(reference)s", reference=order.reference)
+    if kind == "shipped":
+        return _("Your order %(reference)s is on its way", reference=order.reference)
+    if kind == "ready_for_pickup":
+        return _("Your order %(reference)s is ready for pickup", reference=order.reference)
+    if kind == "merchant_paid":
+        return _("New paid order %(reference)s: %(amount)s", reference=order.reference,
+                 amount=format_money(order.total, order.currency))
+    return _("Your payment for order %(reference)s did not go through", reference=order.reference)
+
+
+def enqueue(order: Order, kind: str, payment: Payment | None = None) -> OutboxEmail | None:
+    """Write one e-mail for ``order`` in the current transaction (the caller commits)."""
+    key = f"{kind}:{payment.id if kind == 'payment_failed' and payment else order.id}"
+    if db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.dedupe_key == key)) is not None:
+        return None
+    context = {"order": order, "payment": payment,
+               "order_url": external_url("checkout.order", token=order.token),
+               "shop_name": current_app.config["SHOP_NAME"]}
+    with force_locale(order.language or current_app.config.get("DEFAULT_LOCALE", "fr")):
+        email = OutboxEmail(
+            order_id=order.id, kind=kind, dedupe_key=key, to_address=order.customer_email,
+            language=order.language, subject=_subject(kind, order),
+            body_text=render_template(f"email/{kind}.txt", **context),
+            body_html=render_template(f"email/{kind}.html", **context),
+        )
+    db.session.add(email)
+    g.setdefault("outbox_written", True)
+    return email
+
+
+def merchant_addresses() -> list[str]:
+    """MERCHANT_EMAIL read as one or more addresses (commas, semicolons or spaces between)."""
+    raw = current_app.config.get("MERCHANT_EMAIL") or ""
+    return [a for a in raw.replace(";", ",").replace(" ", ",").split(",") if "@" in a]
+
+
+def _merchant_key(kind: str, what: str, address: str) -> str:
+    """One e-mail per (kind, order or day, address); the address hashed to fit the key."""
+    return f"{kind}:{what}:{hashlib.sha256(address.lower().encode()).hexdigest()[:16]}"
+
+
+def _write_merchant(kind: str, key: str, address: str, subject, context: dict,
+                    order_id: int | None) -> OutboxEmail | None:
+    if db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.dedupe_key == key)) is not None:
+        return None
+    language = current_app.config.get("MERCHANT_LOCALE") or current_app.config["DEFAULT_LOCALE"]
+    with force_locale(language):
+        email = OutboxEmail(
+            order_id=order_id, kind=kind, dedupe_key=key, to_address=address, language=language,
+            subject=str(subject())[:200], body_text=render_template(f"email/{kind}.txt", **context),
+            body_html=render_template(f"email/{kind}.html", **context),
+        )
+    db.session.add(email)
+    g.setdefault("outbox_written", True)
+    return email
+
+
+def enqueue_merchant(order: Order, kind: str = "merchant_paid") -> list[OutboxEmail]:
+    """Tell every MERCHANT_EMAIL address about ``order`` (once each; caller commits)."""
+    context = {"order": order, "admin_url": external_url("admin.order", reference=order.reference),
+               "order_url": external_url("admin.order", reference=order.reference),
+               "shop_name": current_app.config["SHOP_NAME"], "payment": None}
+    written = [_write_merchant(kind, _merchant_key(kind, str(order.id), address), address,
+                               lambda: _subject(kind, order), context, order.id)
+               for address in merchant_addresses()]
+    return [e for e in written if e is not None]
+
+
+def enqueue_summary(day, orders: list[Order]) -> list[OutboxEmail]:
+    """The merchant's summary of what waits to be fulfilled on ``day``, once per day and address."""
+    context = {"orders": orders, "day": day, "shop_name": current_app.config["SHOP_NAME"],
+               "queue_url": external_url("admin.to_fulfil"), "order_url": external_url("admin.to_fulfil")}
+    subject = lambda: _("%(num)d order(s) to fulfil on %(day)s", num=len(orders), day=day.isoformat())  # noqa: E731
+    written = [_write_merchant("merchant_summary", _merchant_key("merchant_summary", day.isoformat(), address),
+                               address, subject, context, None)
+               for address in merchant_addresses()]
+    return [e for e in written if e is not None]
+
+
+def due(now=None, limit: int = 50) -> list[int]:
+    """Ids of e-mails to send now: pending and due, or claimed too long ago by a sender that died."""
+    now = now or utcnow()
+    stale = now - timedelta(minutes=current_app.config["MAIL_CLAIM_MINUTES"])
+    return list(db.session.scalars(
+        select(OutboxEmail.id)
+        .where(or_((OutboxEmail.status == "pending") & (OutboxEmail.next_attempt_at <= now),
+                   (OutboxEmail.status == "sending") & (OutboxEmail.claimed_at <= stale)))
+        .order_by(OutboxEmail.id).limit(limit)
+    ))
+
+
+def deliver(now=None) -> int:
+    """Send every due e-mail this process can claim; return how many were sent."""
+    sent = 0
+    for email_id in due(now):
+        if _claim(email_id, now or utcnow()):
+            sent += _send(db.session.get(OutboxEmail, email_id))
+    return sent
+
+
+def _claim(email_id: int, now) -> bool:
+    stale = now - timedelta(minutes=current_app.config["MAIL_CLAIM_MINUTES"])
+    result = db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == email_id,
+               or_(OutboxEmail.status == "pending",
+                   (OutboxEmail.status == "sending") & (OutboxEmail.claimed_at <= stale)))
+        .values(status="sending", claimed_at=now, attempts=OutboxEmail.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _send(email: OutboxEmail) -> int:
+    try:
+        transport(message_for(email))
+    except (OSError, smtplib.SMTPException) as exc:
+        delay = min(2 ** email.attempts, 60)  # minutes: 2, 4, 8 … at most an hour apart
+        email.status, email.last_error = "pending", f"{type(exc).__name__}: {exc}"[:300]
+        email.next_attempt_at = utcnow() + timedelta(minutes=delay)
+        db.session.commit()
+        log.warning("e-mail %s for order %s not sent (attempt %s): %s",
+                    email.kind, email.order_id, email.attempts, type(exc).__name__)
+        return 0
+    email.status, email.sent_at, email.last_error = "sent", utcnow(), None
+    if email.order_id is not None:
+        db.session.add(PaymentEvent(order_id=email.order_id, gateway="", kind="email",
+                                    note=f"{email.kind} e-mail sent to {email.to_address} ({email.language})"))
+    db.session.commit()
+    return 1
+
+
+def message_for(email: OutboxEmail) -> EmailMessage:
+    """The MIME message: plain text with an HTML alternative."""
+    message = EmailMessage()
+    message["Subject"] = email.subject
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = email.to_address
+    message["Message-ID"] = make_msgid(idstring=f"comptoir-{email.dedupe_key.replace(':', '-')}")
+    message.set_content(email.body_text)
+    message.add_alternative(email.body_html, subtype="html")
+    return message
+
+
+def transport(message: EmailMessage) -> None:
+    """Hand ``message`` to the configured backend: smtp, log (development) or memory (tests)."""
+    backend = current_app.config["MAIL_BACKEND"]
+    if backend == "memory":
+        MEMORY.append(message)
+    elif backend == "log":
+        log.info("e-mail (MAIL_BACKEND=log, not sent) to %s: %s\n%s", message["To"],
+                 message["Subject"], message.get_body(("plain",)).get_content())
+    else:
+        _smtp(message)
+
+
+def _smtp(message: EmailMessage) -> None:
+    config = current_app.config
+    timeout = config["MAIL_TIMEOUT_SECONDS"]
+    if config["MAIL_USE_SSL"]:
+        server: smtplib.SMTP = smtplib.SMTP_SSL(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout,
+                                  context=ssl.create_default_context())
+    else:
+        server = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
+    with server:
+        if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
+            server.starttls(context=ssl.create_default_context())
+        if config["MAIL_USERNAME"]:
+            server.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        server.send_message(message)
+
+
+def deliver_after_response(response):
+    """After a request that wrote e-mails, send them once the response has gone out."""
+    if not g.get("outbox_written") or not current_app.config["MAIL_SEND_AFTER_RESPONSE"]:
+        return response
+    app = current_app._get_current_object()
+
+    def send() -> None:
+        with app.app_context():
+            try:
+                deliver()
+            finally:
+                db.session.remove()
+
+    response.call_on_close(send)
+    return response

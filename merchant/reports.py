@@ -1,0 +1,327 @@
+"""Read-only figures for the dashboard: revenue, per-gateway conversion, the order list, CSV.
+
+Every list is built from a fixed number of queries whatever its length (the
+order's main payment comes from a correlated subquery, not one query per row),
+and the CSV export streams rows with ``yield_per`` so memory stays flat.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, case, distinct, exists, func, or_, select, union
+from sqlalchemy.orm import aliased, selectinload
+
+from extensions import db
+from models import Order, OrderLine, Payment, PaymentEvent, utcnow
+from providers.base import to_major
+
+PAGE_SIZE = 50
+OVERVIEW_DAYS = 30
+CSV_BATCH = 500
+CSV_HEADER = ["reference", "created_at", "paid_at", "customer_name", "customer_email",
+              "customer_phone", "currency", "amount", "status", "gateway", "gateway_reference",
+              "payment_reference", "delivery_method", "delivery_place", "delivery_fee",
+              "fulfilment_status"]
+
+
+# overview
+
+def _day(column):
+    """The UTC calendar day of a timestamp column, on SQLite (naive UTC) and PostgreSQL."""
+    if db.engine.dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
+
+
+def revenue_by_day(days: int = OVERVIEW_DAYS, today: date | None = None) -> dict[str, list[tuple[date, int]]]:
+    """Paid revenue per currency per UTC day, oldest first, every day present (0 when none)."""
+    today = today or utcnow().date()
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time.min, tzinfo=timezone.utc)
+    day = _day(Order.paid_at)
+    rows = db.session.execute(
+        select(Order.currency, day, func.sum(Order.total))
+        .where(Order.status == "paid", Order.paid_at >= start)
+        .group_by(Order.currency, day)
+    )
+    totals: dict[str, dict[date, int]] = {}
+    for currency, raw_day, amount in rows:
+        totals.setdefault(currency, {})[date.fromisoformat(str(raw_day))] = int(amount)
+    span = [first + timedelta(days=i) for i in range(days)]
+    return {c: [(d, per_day.get(d, 0)) for d in span] for c, per_day in sorted(totals.items())}
+
+
+@dataclass
+class GatewayFigures:
+    gateway: str
+    started: int
+    paid: int
+    failed: int
+
+    @property
+    def conversion(self) -> Decimal:
+        """Share of orders started at this gateway that it paid, in percent."""
+        if not self.started:
+            return Decimal(0)
+        return (Decimal(self.paid) * 100 / self.started).quantize(Decimal("0.1"))
+
+
+def gateway_figures(days: int = OVERVIEW_DAYS) -> list[GatewayFigures]:
+    """Per gateway over the period: orders started there, paid there, attempts that failed."""
+    since = utcnow() - timedelta(days=days)
+    rows = db.session.execute(
+        select(
+            Payment.gateway,
+            func.count(distinct(Payment.order_id)),
+            func.count(distinct(case((Payment.status == "succeeded", Payment.order_id)))),
+            func.sum(case((Payment.status.in_(("failed", "error")), 1), else_=0)),
+        )
+        .where(Payment.created_at >= since)
+        .group_by(Payment.gateway)
+        .order_by(Payment.gateway)
+    )
+    return [GatewayFigures(g, started, paid, int(failed or 0)) for g, started, paid, failed in rows]
+
+
+# the chart (server-side SVG: no script, no CDN)
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    day: date
+    amount: int
+
+
+@dataclass
+class Chart:
+    currency: str
+    width: int
+    height: int
+    bars: list[Bar]
+    top: int
+    total: int
+
+
+CHART_WIDTH, CHART_HEIGHT, CHART_GAP = 600, 140, 2
+
+
+def chart(currency: str, series: list[tuple[date, int]]) -> Chart:
+    """Bar geometry for one currency's daily revenue (scaled to its best day)."""
+    top = max((amount for _, amount in series), default=0) or 1
+    step = CHART_WIDTH / max(len(series), 1)
+    bars = []
+    for i, (day, amount) in enumerate(series):
+        height = round(amount / top * (CHART_HEIGHT - 10), 1)
+        bars.append(Bar(round(i * step, 1), round(CHART_HEIGHT - height, 1),
+                        round(step - CHART_GAP, 1), height, day, amount))
+    return Chart(currency, CHART_WIDTH, CHART_HEIGHT, bars, top, sum(a for _, a in series))
+
+
+def overview() -> dict:
+    """Everything the overview page shows, in a handful of queries."""
+    from payments.attention import counts
+
+    revenue = revenue_by_day()
+    return {
+        "charts": [chart(currency, series) for currency, series in revenue.items()],
+        "gateways": gateway_figures(),
+        "attention": counts(),
+        "days": OVERVIEW_DAYS,
+    }
+
+
+# the order list
+
+@dataclass(frozen=True)
+class OrderFilter:
+    status: str = ""
+    gateway: str = ""
+    currency: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+    delivery: str = ""    # home, pickup, none (no delivery)
+    zone: str = ""        # zone:<id> or point:<id>
+    fulfilment: str = ""  # a FulfilmentStatus value
+
+
+def _search(q: str):
+    """What a merchant has in hand: order or payment reference, e-mail (any case), the
+    gateway's own reference (exact), a phone number in any format (its last digits), or
+    part of the customer's name (any case)."""
+    q = q.strip()[:120]
+    upper = q.upper()
+    references = {upper, upper if upper.startswith("CMD-") else f"CMD-{upper}"}
+    digits = "".join(ch for ch in q if ch.isdigit())
+    attempt = aliased(Payment)  # the list also joins Payment: keep the two apart
+    # A UNION of lookups that each use an index (an OR across tables would scan every order).
+    lookups = [
+        select(Order.id).where(Order.reference.in_(references)),
+        select(Order.id).where(func.lower(Order.customer_email) == q.lower()),
+        select(attempt.order_id).where(attempt.reference == upper),
+        select(attempt.order_id).where(attempt.gateway_ref == q),
+        select(attempt.order_id).where(attempt.gateway_ref2 == q),
+    ]
+    if len(digits) >= 6:  # any format: "+226 70 12 34 56", "0022670123456", "70-12-34-56"
+        digits = digits[2:] if digits.startswith("00") else digits.lstrip("0")
+        lookups.append(select(Order.id).where(Order.customer_phone.endswith(digits, autoescape=True)))
+    if len(q) >= 2 and not digits:  # a customer's name, or part of it, in any case
+        lookups.append(select(Order.id).where(func.lower(Order.customer_name).contains(q.lower(), autoescape=True)))
+    return Order.id.in_(union(*lookups))
+
+
+def _conditions(f: OrderFilter) -> list:
+    conditions: list[ColumnElement[bool]] = []
+    if f.status:
+        conditions.append(Order.status == f.status)
+    if f.currency:
+        conditions.append(Order.currency == f.currency)
+    if f.gateway:
+        attempt = aliased(Payment)
+        conditions.append(exists().where(attempt.order_id == Order.id, attempt.gateway == f.gateway)
+                          .correlate(Order))
+    if f.date_from:
+        conditions.append(Order.created_at >= datetime.combine(f.date_from, time.min, tzinfo=timezone.utc))
+    if f.date_to:
+        end = datetime.combine(f.date_to + timedelta(days=1), time.min, tzinfo=timezone.utc)
+        conditions.append(Order.created_at < end)
+    if f.q.strip():
+        conditions.append(_search(f.q))
+    return conditions + _delivery_conditions(f)
+
+
+def _delivery_conditions(f: OrderFilter) -> list:
+    conditions: list[ColumnElement[bool]] = []
+    if f.delivery == "none":
+        conditions.append(Order.delivery_method.is_(None))
+    elif f.delivery:
+        conditions.append(Order.delivery_method == f.delivery)
+    kind, _sep, ref = f.zone.partition(":")
+    if ref.isdigit() and kind in ("zone", "point"):
+        column = Order.delivery_zone_id if kind == "zone" else Order.pickup_point_id
+        conditions.append(column == int(ref))
+    if f.fulfilment:
+        conditions.append(Order.fulfilment_status == f.fulfilment)
+    return conditions
+
+
+def _main_payment_id():
+    """The payment that speaks for an order: its success if any, else its latest attempt."""
+    return (
+        select(Payment.id).where(Payment.order_id == Order.id)
+        .order_by((Payment.status == "succeeded").desc(), Payment.id.desc())
+        .limit(1).correlate(Order).scalar_subquery()
+    )
+
+
+@dataclass
+class OrderPage:
+    rows: list[tuple[Order, Payment | None]]
+    total: int
+    page: int
+    pages: int
+    totals: list[tuple[str, int, int]] = field(default_factory=list)  # currency, count, sum
+
+
+def order_page(f: OrderFilter, page: int = 1, per_page: int = PAGE_SIZE) -> OrderPage:
+    """One page of the filtered orders, newest first, with the filtered set's totals per currency."""
+    conditions = _conditions(f)
+    totals = [tuple(r) for r in db.session.execute(
+        select(Order.currency, func.count(), func.sum(Order.total))
+        .where(*conditions).group_by(Order.currency).order_by(Order.currency)
+    )]
+    total = sum(count for _, count, _ in totals)
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    # The page's ids first (an index walk), then their main payments: the correlated
+    # subquery runs for the page's rows only, not for every row skipped by OFFSET.
+    ids = (select(Order.id).where(*conditions).order_by(Order.created_at.desc(), Order.id.desc())
+           .limit(per_page).offset((page - 1) * per_page).subquery())
+    stmt = (
+        select(Order, Payment)
+        .join(ids, ids.c.id == Order.id)
+        .outerjoin(Payment, Payment.id == _main_payment_id())
+        .order_by(Order.created_at.desc(), Order.id.desc())
+    )
+    rows = [(order, payment) for order, payment in db.session.execute(stmt)]
+    return OrderPage(rows, total, page, pages, [(c, n, int(s or 0)) for c, n, s in totals])
+
+
+# CSV export
+
+def _safe(text: str | None) -> str:
+    """Customer-typed text cannot start a spreadsheet formula."""
+    text = text or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _iso(value: datetime | None) -> str:
+    return value.astimezone(timezone.utc).isoformat(timespec="seconds") if value else ""
+
+
+def csv_rows(f: OrderFilter) -> Iterator[str]:
+    """The filtered orders as CSV text, a batch of lines at a time (constant memory)."""
+    stmt = (
+        select(Order.reference, Order.created_at, Order.paid_at, Order.customer_name,
+               Order.customer_email, Order.customer_phone, Order.currency, Order.total,
+               Order.status, Payment.gateway, Payment.gateway_ref, Payment.reference,
+               Order.delivery_method, Order.delivery_label, Order.delivery_fee, Order.fulfilment_status)
+        .outerjoin(Payment, Payment.id == _main_payment_id())
+        .where(*_conditions(f))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .execution_options(yield_per=CSV_BATCH)
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for partition in db.session.execute(stmt).partitions():
+        for (ref, created, paid, name, email, phone, currency, total, status,
+             gateway, gateway_ref, payment_ref, method, place, fee, fulfilment) in partition:
+            writer.writerow([ref, _iso(created), _iso(paid), _safe(name), _safe(email), phone,
+                             currency, str(to_major(total, currency)), status, gateway or "",
+                             gateway_ref or "", payment_ref or "", method or "", _safe(place),
+                             str(to_major(fee or 0, currency)), fulfilment])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.getvalue():
+        yield buffer.getvalue()
+
+
+# order detail
+
+def order_detail(order_id: int) -> Order | None:
+    """An order with its lines, attempts and their logs loaded in a few queries."""
+    return db.session.scalar(
+        select(Order).where(Order.id == order_id).options(
+            selectinload(Order.lines).selectinload(OrderLine.product),
+            selectinload(Order.payments).selectinload(Payment.events),
+        )
+    )
+
+
+def order_log(order: Order) -> list[PaymentEvent]:
+    """Order-level entries: the merchant's actions and notes that concern no single
+    attempt, and rejected callbacks naming one of its payments."""
+    own = select(PaymentEvent).where(PaymentEvent.order_id == order.id, PaymentEvent.payment_id.is_(None))
+    refs = [p.reference for p in order.payments]
+    events = list(db.session.scalars(own))
+    if refs:
+        rejected = db.session.scalars(
+            select(PaymentEvent).where(
+                PaymentEvent.payment_id.is_(None), PaymentEvent.kind == "callback",
+                PaymentEvent.created_at >= order.created_at,
+                or_(*[PaymentEvent.payload.contains(ref) for ref in refs],
+                    *[PaymentEvent.headers.contains(ref) for ref in refs]),
+            )
+        )
+        events.extend(rejected)
+    return sorted(events, key=lambda e: (e.created_at, e.id))

@@ -1,0 +1,25 @@
+"""The database tables (SQLAlchemy 2.0, typed), one module per domain, all importable from here.
+
+Money is always an integer in minor units plus a currency. The schema itself is built by the
+Alembic migrations in ``migrations/``; a test checks that these models and the migrations agree.
+``models`` may import only ``core`` (pricing, language, search folding) and ``extensions``:
+the domain packages use the tables, never the other way round.
+"""
+from __future__ import annotations
+
+from models.base import UTCDateTime, sql_list, utcnow
+from models.catalog import CatalogVersion, Category, Price, Product
+from models.delivery import DeliveryZone, PickupPoint
+from models.links import LINK_STATUSES, PaymentLink
+from models.mail import OutboxEmail
+from models.media import ImageBlob, ProductImage
+from models.merchant import AdminSession, AdminUser
+from models.orders import DELIVERY_METHODS, FULFILMENT_STATUSES, ORDER_STATUSES, Order, OrderLine
+from models.payments import ATTENTION_KINDS, PAYMENT_STATUSES, Payment, PaymentEvent
+
+__all__ = [
+    "ATTENTION_KINDS", "DELIVERY_METHODS", "FULFILMENT_STATUSES", "LINK_STATUSES", "ORDER_STATUSES",
+    "PAYMENT_STATUSES", "AdminSession", "AdminUser", "CatalogVersion", "Category", "DeliveryZone",
+    "ImageBlob", "Order", "OrderLine", "OutboxEmail", "Payment", "PaymentEvent", "PaymentLink",
+    "PickupPoint", "Price", "Product", "ProductImage", "UTCDateTime", "sql_list", "utcnow",
+]

@@ -1,0 +1,150 @@
+"""Placing orders (re-priced from the database, stock reserved) and expiring them."""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.references import REFERENCE_ALPHABET, new_reference
+from delivery.options import Delivery
+from extensions import db
+from mail import outbox as mail
+from models import Order, OrderLine, utcnow
+from orders import states
+from orders.states import OrderStatus
+from shop.cart import PricedCart
+from shop.stock import OutOfStock, release_stock, reserve_stock
+
+log = logging.getLogger(__name__)
+
+__all__ = ["REFERENCE_ALPHABET", "new_reference", "release_stock", "reserve_stock"]  # re-exported
+
+
+class CheckoutError(ValueError):
+    """The order cannot be placed; the message is for the customer."""
+
+
+@dataclass(frozen=True)
+class Customer:
+    name: str
+    email: str
+    phone: str  # E.164
+    language: str = "fr"  # the language the customer shopped in: e-mails and gateway pages follow it
+
+
+def find_by_token(token: str) -> Order | None:
+    """The order whose access token is ``token``."""
+    return db.session.scalar(select(Order).where(Order.token == token))
+
+
+def find_by_checkout_key(key: str) -> Order | None:
+    """The order already placed from this checkout, if any (double submit)."""
+    return db.session.scalar(select(Order).where(Order.checkout_key == key))
+
+
+def place_order(cart: PricedCart, customer: Customer, checkout_key: str,
+                delivery: Delivery | None = None) -> Order:
+    """Store the order and reserve its stock in one transaction.
+
+    Prices come from ``cart``, which was priced from the database in this request.
+    Stock is reserved with a conditional UPDATE, so it never goes below zero.
+    Placing the same checkout twice returns the first order. ``delivery`` (re-checked by
+    delivery.options.choose) adds its fee: total = items + delivery.
+    """
+    if not cart.lines:
+        raise CheckoutError(_("Your cart is empty."))
+    if cart.total <= 0:
+        raise CheckoutError(_("The order total must be above zero."))
+    try:
+        order = _insert_order(cart, customer, checkout_key, delivery)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = find_by_checkout_key(checkout_key)
+        if existing is None:
+            raise
+        return existing
+    except CheckoutError:
+        db.session.rollback()
+        raise
+    log.info("order %s placed: %s %s", order.reference, order.total, order.currency)
+    return order
+
+
+def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
+                  delivery: Delivery | None = None) -> Order:
+    for line in cart.lines:
+        try:
+            reserve_stock(line.product, line.quantity)
+        except OutOfStock:
+            raise CheckoutError(_("Sorry, there is not enough stock left of %(name)s.",
+                                  name=line.product.name)) from None
+    minutes = current_app.config["ORDER_EXPIRY_MINUTES"]
+    order = Order(
+        reference=new_reference("CMD"),
+        token=secrets.token_urlsafe(24),
+        checkout_key=checkout_key,
+        currency=cart.currency,
+        subtotal=cart.total,
+        total=cart.total + (delivery.fee if delivery else 0),
+        **(delivery.order_columns() if delivery else {}),
+        customer_name=customer.name,
+        customer_email=customer.email,
+        customer_phone=customer.phone,
+        language=customer.language,
+        expires_at=utcnow() + timedelta(minutes=minutes),
+        lines=[
+            OrderLine(
+                product_id=line.product.id,
+                name=line.product.name_in(customer.language),
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
+            )
+            for line in cart.lines
+        ],
+    )
+    db.session.add(order)
+    db.session.flush()
+    mail.enqueue(order, "confirmation")
+    return order
+
+
+def expire_order(order: Order, now: datetime | None = None) -> bool:
+    """Expire a pending order past its expiry: release stock, end open attempts."""
+    now = now or utcnow()
+    if not states.transition(order, OrderStatus.EXPIRED, actor=states.RECONCILIATION,
+                             why="reservation ran out unpaid", when=[Order.expires_at <= now]):
+        db.session.rollback()
+        return False
+    db.session.commit()
+    log.info("order %s expired, stock released", order.reference)
+    return True
+
+
+def due_for_expiry(now: datetime | None = None) -> list[Order]:
+    """Pending orders whose reservation has run out."""
+    now = now or datetime.now(timezone.utc)
+    return list(
+        db.session.scalars(
+            select(Order).where(Order.status == OrderStatus.PENDING, Order.expires_at <= now)
+        )
+    )
+
+
+def cancel_order(order: Order, *, actor: str, note: str = "") -> bool:
+    """Cancel a pending order: release its stock, end its open attempts and log who did it,
+    in one transaction. False when no longer pending."""
+    why = "order cancelled" + (f": {note}" if note else "")
+    if not states.transition(order, OrderStatus.CANCELLED, actor=actor, why=why):
+        db.session.rollback()
+        return False
+    db.session.commit()
+    log.info("order %s cancelled by %s, stock released", order.reference, actor)
+    return True

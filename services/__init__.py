@@ -1,1 +1,0 @@
-"""Services decide and change state; each state change is one transaction."""
