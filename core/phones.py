@@ -40,6 +40,8 @@ def example(currency: str) -> str:
     """A mobile number of the market as its people write it, for the field's placeholder."""
     region = region_for(currency) or "US"
     number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if number is None:  # a region without an example: no placeholder rather than a crash
+        return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 

@@ -176,7 +176,7 @@ def create_link(request: LinkRequest, *, actor: str) -> PaymentLink:
                        delivery_method=request.delivery_method or None, created_by=actor[:254])
     try:
         for line in lines:
-            if line.product_id is not None:
+            if line.product is not None:  # set with product_id on every product line (_lines)
                 reserve_stock(line.product, line.quantity)
         if request.delivery_method:
             if request.delivery_method not in dict(delivery_choices(request.currency)):

@@ -194,8 +194,9 @@ def transport(message: EmailMessage) -> None:
     if backend == "memory":
         MEMORY.append(message)
     elif backend == "log":
+        body = message.get_body(("plain",))
         log.info("e-mail (MAIL_BACKEND=log, not sent) to %s: %s\n%s", message["To"],
-                 message["Subject"], message.get_body(("plain",)).get_content())
+                 message["Subject"], body.get_content() if body is not None else "")
     else:
         _smtp(message)
 

@@ -41,7 +41,7 @@ def save_admin(email: str, password: str) -> tuple[AdminUser, bool]:
         raise AdminError(f"The password must have at least {PASSWORD_MIN_LENGTH} characters.")
     admin = find_admin(email)
     created = admin is None
-    if created:
+    if admin is None:
         admin = AdminUser(email=email, active=True, password_hash="")
         db.session.add(admin)
     admin.password_hash = generate_password_hash(password)

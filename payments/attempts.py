@@ -469,8 +469,8 @@ def _handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
         return 400, {"error": "gateway id mismatch"}
     note = _join(notice.note, f"callback claims {notice.claimed_status or 'nothing readable'}")
     if notice.verified and notice.claimed_status:
-        report = StatusReport(notice.claimed_status, notice.amount, notice.currency, notice.payload)
-        apply_update(payment, report, kind="callback", payload=notice.payload, note=note)
+        claimed = StatusReport(notice.claimed_status, notice.amount, notice.currency, notice.payload)
+        apply_update(payment, claimed, kind="callback", payload=notice.payload, note=note)
         return 200, {"ok": True, "status": payment.status}
     try:
         report = refresh_status(payment, force=True, kind="callback", payload=notice.payload, note=note,

@@ -97,7 +97,9 @@ class FCFPay(PaymentProvider):
             raise ProviderError(f"FCFPay takes USD or EUR only, not {request.currency}")
         body = self.create_body(request)
         answer = self._call(CREATE_PATH, body, "refused the order")
-        data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
+        data = answer.get("data")
+        if not isinstance(data, dict):
+            data = {}
         link = str(data.get("checkout_page_url") or "")
         if not self._is_checkout_page(link):
             raise ProviderError("FCFPay answered without a usable checkout page URL")

@@ -105,8 +105,8 @@ class IremboPay(PaymentProvider):
         rest = request.amount - sum(line.total for line in coded)
         if rest < 0:  # a discount larger than the uncoded lines: bill the order as one line
             coded, rest = [], request.amount
-        items = [item(line.product_code, line.quantity, line.unit_price, request.currency)
-                 for line in coded]
+        items = [item(line.product_code or "", line.quantity, line.unit_price, request.currency)
+                 for line in coded]  # every coded line has a code: `or ""` only tells mypy
         if rest:
             items.append(item(self.settings["default_product_code"], 1, rest, request.currency))
         return items

@@ -103,6 +103,14 @@ def amount_of(value) -> Decimal | None:
     return Decimal(text)
 
 
+def checked_amount(value) -> Decimal:
+    """The amount of a body that ``_refuse_body`` accepted."""
+    amount = amount_of(value)
+    if amount is None:
+        raise ValueError("the amount was not checked first")
+    return amount
+
+
 def _refuse_body(body, required, label) -> str | None:
     """What both create calls check first: a JSON object, every ``required`` field (named in
     the message by ``label(name)``), a decimal amount."""
@@ -131,7 +139,7 @@ def validate_create(body) -> str | None:
         return "The order date does not match the format Y-m-d."
     if len(body["order_id"]) > 64:
         return "The order id may not be greater than 64 characters."
-    return validate_items(body.get("items"), amount_of(body["amount"]))
+    return validate_items(body.get("items"), checked_amount(body["amount"]))
 
 
 def validate_invoice(body) -> str | None:
@@ -141,7 +149,7 @@ def validate_invoice(body) -> str | None:
         return refused
     if body.get("currency_name", "USD") not in CURRENCIES:
         return "Currency not supported."
-    return validate_items(body.get("items"), amount_of(body["amount"]))
+    return validate_items(body.get("items"), checked_amount(body["amount"]))
 
 
 def validate_items(items, amount: Decimal) -> str | None:
@@ -230,7 +238,7 @@ def _store(body: dict) -> FcfOrder:
         token=token,
         page_path=f"/_sim/fcfpay/pay/{token}",
         reference=body["order_id"],
-        amount=int(amount_of(body["amount"]).scaleb(2)),
+        amount=int(checked_amount(body["amount"]).scaleb(2)),
         currency=body["currency_name"],
         request=body,
         status="waiting",
@@ -342,7 +350,7 @@ def fcfpay_page(token: str):
         return redirect(order.return_url, 303)
     coin = request.form.get("coin", "USDT")
     fiat, error = _deposit_amount(order)
-    if error or coin not in COINS:
+    if error or fiat is None or coin not in COINS:  # no amount always comes with its error
         return _page(order, error or "Choose a coin.", 400)
     order.txs.append(new_transaction(order, fiat, coin))
     order.status = "paid" if order.remaining == 0 else "partially paid"

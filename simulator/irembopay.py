@@ -287,7 +287,9 @@ def notify(invoice: SimInvoice) -> None:
 
 def _expired(invoice: SimInvoice) -> bool:
     expiry = invoice.request.get("expiryAt")
-    return bool(expiry) and datetime.fromisoformat(expiry.replace("Z", "+00:00")) <= datetime.now(timezone.utc)
+    if not expiry:
+        return False
+    return datetime.fromisoformat(expiry.replace("Z", "+00:00")) <= datetime.now(timezone.utc)
 
 
 def _page(invoice: SimInvoice, error: str | None = None, status: int = 200):
