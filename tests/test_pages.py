@@ -52,7 +52,7 @@ def test_category_filter_and_search(shopper):
 
 
 def test_product_images_are_served(shopper):
-    """The catalogue's pictures come from /media/ (tests/test_images.py has the details)."""
+    """The catalogue's pictures come from /media/ (tests/media/test_images.py has the details)."""
     page = shopper.get("/").text
     src = re.search(r'<img src="(/media/[0-9a-f]{32}-640\.jpg)"', page)
     assert src, "no picture on the catalogue"

@@ -115,7 +115,7 @@ def test_stock_cannot_be_pushed_past_its_bound_by_edits(admin):
 
 def _photo_of(size: int) -> bytes:
     """A real JPEG padded to ``size`` bytes (decoders stop at its end marker)."""
-    from tests.test_images import photo
+    from tests.media.test_images import photo
 
     data = photo(800, 600)
     return data + b"\x00" * (size - len(data))

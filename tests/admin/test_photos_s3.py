@@ -30,7 +30,7 @@ from models import ImageBlob, Product
 from shop import catalog
 from tests.admin.conftest import text_of
 from tests.admin.test_product_photos import _form, _post, _product
-from tests.test_images import photo
+from tests.media.test_images import photo
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-Access-Key-never-shown-0123456789"

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import ImageBlob, Product
 from tests.admin.conftest import text_of
-from tests.test_images import photo
+from tests.media.test_images import photo
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 

@@ -1,4 +1,4 @@
-"""Products: list, create, edit; prices per market typed in major units (photos: tests/test_images.py)."""
+"""Products: list, create, edit; prices per market typed in major units (photos: tests/media/test_images.py)."""
 from __future__ import annotations
 
 import pytest

@@ -38,7 +38,7 @@ def provider(app, ctx) -> FCFPay:
 @pytest.fixture(autouse=True)
 def exact_rate():
     """These tests check the deposit arithmetic: the market rate does not move (the
-    simulator's slippage has its own tests in tests/test_purchase_fcfpay_rate.py)."""
+    simulator's slippage has its own tests in tests/payments/test_purchase_fcfpay_rate.py)."""
     STATE.set_faults("fcfpay", rate_slippage_bp=0)
 
 

@@ -15,7 +15,7 @@ from simulator import SIM_CREDENTIALS
 from simulator.state import STATE
 from tests.helpers import events, only_order, stock_of, text_of
 
-SEED = Path(__file__).resolve().parent / "data" / "payunit_seed_003.txt"  # see tests/data/README.md
+SEED = Path(__file__).resolve().parents[1] / "data" / "payunit_seed_003.txt"  # see tests/data/README.md
 CREDS = SIM_CREDENTIALS["payunit"]
 
 

@@ -27,7 +27,7 @@ from providers import REGISTRY
 from simulator.state import STATE
 from tests.helpers import CUSTOMER, DOMAIN, events, only_order, text_of, transitions
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # the tables

@@ -18,7 +18,7 @@ from simulator.state import STATE
 from tests.helpers import events, only_order, text_of
 from tests.providers.test_contract import sample_request
 
-SEED = Path(__file__).resolve().parent / "data" / "fcfpay_seed_002.txt"  # see tests/data/README.md
+SEED = Path(__file__).resolve().parents[1] / "data" / "fcfpay_seed_002.txt"  # see tests/data/README.md
 HEADERS = {"Authorization": f"Bearer {SIM_CREDENTIALS['fcfpay']['api_key']}"}
 PRICE = 2500  # pagne-wax-6-yards, USD cents
 

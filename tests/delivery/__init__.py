@@ -1,0 +1,1 @@
+"""Tests of the delivery room (delivery options and fulfilment)."""

@@ -1,0 +1,1 @@
+"""Tests of the links room (payment links)."""

@@ -1,0 +1,1 @@
+"""Tests of the orders room (the state owner, placing orders under concurrency)."""
