@@ -30,11 +30,6 @@ def test_every_package_is_in_the_import_contracts_and_in_one_layer():
     assert sorted(placed) == PACKAGES  # each exactly once
 
 
-def test_no_services_folder_comes_back():
-    """The flat services/ folder was split into the rooms; a new module goes into one of them."""
-    assert not (ROOT / "services").exists()
-
-
 def test_mypy_checks_every_package():
     files = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["files"]
     assert set(PACKAGES) <= set(files)
