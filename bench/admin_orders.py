@@ -20,7 +20,7 @@ from app import create_app  # noqa: E402
 from extensions import db  # noqa: E402
 from models import Order, Payment, utcnow  # noqa: E402
 from merchant import reports  # noqa: E402
-from orders.lifecycle import new_reference  # noqa: E402
+from core.references import new_reference  # noqa: E402
 
 BATCH = 5000
 

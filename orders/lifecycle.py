@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core.references import REFERENCE_ALPHABET, new_reference
+from core.references import new_reference
 from delivery.options import Delivery
 from extensions import db
 from mail import outbox as mail
@@ -19,11 +19,9 @@ from models import Order, OrderLine, utcnow
 from orders import states
 from orders.states import OrderStatus
 from shop.cart import PricedCart
-from shop.stock import OutOfStock, release_stock, reserve_stock
+from shop.stock import OutOfStock, reserve_stock
 
 log = logging.getLogger(__name__)
-
-__all__ = ["REFERENCE_ALPHABET", "new_reference", "release_stock", "reserve_stock"]  # re-exported
 
 
 class CheckoutError(ValueError):

@@ -10,10 +10,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from core.references import new_reference
 from extensions import db, limiter
 from merchant.accounts import save_admin
 from models import Order, OrderLine, Payment, Product, utcnow
-from orders.lifecycle import new_reference
 
 EMAIL = "merchant@example.com"
 PASSWORD = "correct horse battery"
