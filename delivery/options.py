@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from core.money import format_money
 from extensions import db
 from models import DeliveryZone, PickupPoint
 
@@ -155,8 +156,6 @@ def choose(currency: str, value: str, items_total: int, city: str = "", address:
     method, ref_id, seen_fee = parse(value)
     delivery = offer(currency, method, ref_id, items_total)
     if seen_fee is not None and seen_fee != delivery.fee:
-        from core.money import format_money
-
         raise DeliveryError(_("The delivery fee is now %(fee)s: please check your order and confirm again.",
                               fee=format_money(delivery.fee, currency)))
     if method == PICKUP:

@@ -30,10 +30,11 @@ from core.urls import external_url
 from delivery import options as delivery_service
 from extensions import db
 from mail import outbox as mail
-from models import Order, OrderLine, Payment, PaymentLink, Product, utcnow
+from models import Order, OrderLine, Payment, PaymentEvent, PaymentLink, Product, utcnow
 from orders import states
 from orders.lifecycle import Customer, expire_order
 from orders.states import LinkStatus, OrderStatus
+from payments.attempts import refresh_status
 from providers.base import EXPONENTS
 from shop.stock import OutOfStock, reserve_stock
 
@@ -236,8 +237,6 @@ def _lines(request: LinkRequest) -> list[OrderLine]:
 
 
 def _event(order: Order, actor: str, note: str):
-    from models import PaymentEvent
-
     return PaymentEvent(order_id=order.id, actor=actor[:254], gateway="", kind="note", note=note[:300])
 
 
@@ -252,8 +251,6 @@ def cancel_link(link: PaymentLink, *, actor: str) -> bool:
     """Cancel an open link and its pending order (stock back on sale, attempts ended).
     Open attempts are asked first, as for a cancel in the dashboard: a link that was in fact
     paid is not cancelled. False when the link is no longer open."""
-    from payments.attempts import refresh_status
-
     if link.status != LinkStatus.OPEN:
         return False
     for payment in [p for p in link.order.payments if p.status in Payment.ACTIVE and p.gateway_ref]:
@@ -310,8 +307,6 @@ def public_url(link: PaymentLink) -> str:
 
 def share_message(link: PaymentLink) -> str:
     """The message prefilled in WhatsApp, in the customer's language."""
-    from core.money import format_money
-
     order = link.order
     shop = current_app.config["SHOP_NAME"]
     with force_locale(order.language or "fr"):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from extensions import db
 from models import Order, OrderLine, Payment, PaymentEvent, utcnow
+from payments.attention import counts
 from providers.base import to_major
 
 PAGE_SIZE = 50
@@ -127,8 +128,6 @@ def chart(currency: str, series: list[tuple[date, int]]) -> Chart:
 
 def overview() -> dict:
     """Everything the overview page shows, in a handful of queries."""
-    from payments.attention import counts
-
     revenue = revenue_by_day()
     return {
         "charts": [chart(currency, series) for currency, series in revenue.items()],

@@ -304,16 +304,12 @@ def _fulfilment_due(change: Change) -> None:
 
 
 def _merchant_paid_email(change: Change) -> None:
-    from mail import outbox as mail
-
     if mail.enqueue_merchant(change.obj, "merchant_paid"):  # once: keyed by the order
         change.notes.append("merchant told")
 
 
 def _fulfilment_email(change: Change) -> None:
     """Shipped or ready for pickup: the customer is told, once (keyed by the order)."""
-    from mail import outbox as mail
-
     mail.enqueue(change.obj, change.target.value)
 
 

@@ -23,8 +23,11 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from core import pricing, search
+from core.i18n import current_language
+from core.money import format_money
 from extensions import db
 from models import Category, Price, Product, ProductImage
+from shop import cart as cart_service
 
 SEARCH_MAX = 80
 PER_PAGE = 24
@@ -185,8 +188,6 @@ def grid(currency: str, language: str, category: Category | CategoryView | None 
            request.script_root)
     cached = _cache.get(current, key)
     if cached is None:
-        from core.money import format_money
-
         rows = list(db.session.scalars(
             _products_stmt(currency, category, query).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
         ).unique())
@@ -281,14 +282,10 @@ class ProductView:
     @property
     def display_name(self) -> str:
         """The name in the request's language, else the other one."""
-        from core.i18n import current_language
-
         return Product.name_in(self, current_language())  # type: ignore[arg-type]
 
     @property
     def display_description(self) -> str:
-        from core.i18n import current_language
-
         return Product.description_in(self, current_language())  # type: ignore[arg-type]
 
 
@@ -322,8 +319,6 @@ def page_etag(*parts: object) -> str | None:
     secret = session.get("csrf_token")
     if current is None or not secret or session.get("_flashes"):
         return None
-    from core.i18n import current_language
-    from shop import cart as cart_service
 
     raw = repr((current, cart_service.current_currency(), current_language(),
                 sum(cart_service.raw_items().values()), secret, request.full_path, *parts))
@@ -343,9 +338,6 @@ def cached_page(render: Callable[[], str]) -> str:
     page with flash messages (shown once) is rendered and not kept. Only for pages whose HTML
     depends on nothing else of the session than the key says."""
     from flask_wtf.csrf import generate_csrf
-
-    from core.i18n import current_language
-    from shop import cart as cart_service
 
     current = version()
     if current is None or session.get("_flashes"):
