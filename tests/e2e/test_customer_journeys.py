@@ -204,6 +204,7 @@ def test_phone_sized_purchase(phone_page, step):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the cart page scrolls sideways on a phone ({width}px)"
     fill_checkout(page, "LigdiCash")
+    expect(page).to_have_url(re.compile(r"/_sim/ligdicash/pay/invoice/"))  # not mid-navigation
     step(page, "gateway")
     pay_with_mobile_money(page)
     expect_paid(page)
