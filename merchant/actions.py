@@ -21,7 +21,6 @@ from payments.attention import describe, reference_in
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AdminError"]  # raised here, defined with the accounts
 
 def record(order: Order, actor: str, note: str, *, kind: str = "manual",
            payment: Payment | None = None, status_after: str | None = None) -> PaymentEvent:
