@@ -17,6 +17,7 @@ from models.base import UTCDateTime, utcnow
 if TYPE_CHECKING:
     from models.media import ProductImage
 
+
 class Category(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)

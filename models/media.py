@@ -13,6 +13,7 @@ from models.base import UTCDateTime, utcnow
 if TYPE_CHECKING:
     from models.catalog import Product
 
+
 class ProductImage(db.Model):
     """One picture of a product, stored as resized variants (``ImageBlob`` or S3) named by
     ``digest``: ``<digest>-<width>.webp`` and ``.jpg`` for each width in ``widths``."""
