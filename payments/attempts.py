@@ -25,7 +25,7 @@ from extensions import db
 from models import Order, Payment, PaymentEvent, Product, utcnow
 from orders import states
 from orders.states import AttentionKind, PaymentStatus, Rejection
-from payments import pacing
+from payments import deferred, pacing
 from payments.bulkhead import GatewayBusy, gateway_slot
 from payments.gateways import get_provider
 from providers import REGISTRY
@@ -475,11 +475,41 @@ def _handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
     try:
         report = refresh_status(payment, force=True, kind="callback", payload=notice.payload, note=note,
                                 raise_if_paced=True, limited=False)
-    except pacing.Paced:  # someone asked just now: logged, 200, the next path asks again
+    except pacing.Paced:  # someone asked just now: ask again the moment the window opens
+        delay = pacing.window_left(payment, pacing.min_interval(payment.gateway))
+        _confirm_later(payment, delay, "inside the gateway's pacing window")
         return 200, {"ok": True, "status": payment.status}
     if report is None and payment.status in Payment.ACTIVE:
+        resting = pacing.resting(payment.gateway)
+        if resting:  # the gateway said when to ask again (429/5xx with Retry-After): ask then too
+            _confirm_later(payment, resting, "the gateway asked us to wait (Retry-After)")
         return 503, {"error": "could not confirm with the gateway; retry later"}
     return 200, {"ok": True, "status": payment.status}
+
+
+#: Added to a deferred confirmation's delay, so that it lands just after the window opens.
+DEFER_MARGIN_SECONDS = 0.05
+
+
+def _confirm_later(payment: Payment, delay: float, why: str) -> None:
+    """Schedule the confirmation a callback could not make now (payments/deferred.py)."""
+    if deferred.later(payment.id, delay + DEFER_MARGIN_SECONDS, deferred_confirm):
+        note = f"{why}: confirmation scheduled in {delay:.1f} s"
+    else:
+        note = f"{why}: confirmation left to reconciliation (could not schedule it in this process)"
+    log_event(payment, payment.gateway, "callback-deferred", None, note=note)
+    db.session.commit()
+
+
+def deferred_confirm(payment_id: int) -> None:
+    """The confirmation a callback scheduled: ask the gateway once its window is open (waiting
+    for it once more if someone asked in the meantime; their answer is then already applied)."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.status not in Payment.ACTIVE:
+        return
+    wait = pacing.min_interval(payment.gateway) + DEFER_MARGIN_SECONDS
+    refresh_status(payment, force=True, kind="callback-deferred", limited=False, wait=wait,
+                   note="confirmation scheduled by a callback that could not ask at once")
 
 
 def _reject(payment: Payment | None, gateway: str, payload: Any, why: Rejection, note: str) -> None:

@@ -70,6 +70,15 @@ def claim_or_wait(payment: Payment, interval: float, wait: float) -> bool:
     return claim_status_check(payment, interval)
 
 
+def window_left(payment: Payment, interval: float) -> float:
+    """Seconds until ``payment`` may be asked again (its last check as stored now)."""
+    db.session.refresh(payment)
+    last = payment.last_checked_at
+    if last is None or interval <= 0:
+        return 0.0
+    return max(interval - (utcnow() - last).total_seconds(), 0.0)
+
+
 # --- Retry-After -------------------------------------------------------------------------
 
 _resting: dict[str, float] = {}  # gateway → time.monotonic() until which we leave it alone

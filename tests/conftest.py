@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from extensions import db, limiter
-from payments import pacing
+from payments import deferred, pacing
 from shop.demo import seed_demo
 from simulator.state import STATE
 from tests.helpers import Shopper
@@ -66,6 +66,7 @@ def fresh_database(app):
         seed_demo()
         db.session.remove()
         limiter.reset()  # rate-limit counters (sign-ins, rejected callbacks) are per test too
+    deferred.cancel_all()  # a confirmation a callback scheduled belongs to its own test
     STATE.reset()
     pacing.forget_rests()  # a gateway's Retry-After is per test too
     yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 import requests
@@ -16,7 +17,7 @@ from payments.reconcile import reconcile_once
 from providers.ligdicash import read_status, whole_amount
 from simulator import SIM_CREDENTIALS
 from simulator.state import STATE
-from tests.helpers import events, let_pacing_pass, only_order, text_of
+from tests.helpers import events, only_order, text_of
 
 CREDS = SIM_CREDENTIALS["ligdicash"]
 HEADERS = {"Apikey": CREDS["api_key"], "Authorization": f"Bearer {CREDS['api_token']}"}
@@ -127,8 +128,11 @@ def test_every_path_shares_the_pacing(shopper, app):
         assert reconcile_once().checked == 0
     assert len(invoice().status_checks) == 2
     notes = [e.note for e in events(payment)]
-    assert sum("pacing" in n for n in notes) == 2  # callback, dashboard: each says why
+    assert sum("pacing" in n for n in notes) == 3  # callback, its deferral, dashboard: each says why
     assert not any("429" in n for n in notes)
+    time.sleep(3.5)  # the callback's confirmation, scheduled for the moment the window opened
+    assert len(invoice().status_checks) == 3
+    assert not any("429" in e.note for e in events(payment))
 
 
 def test_a_customer_back_from_the_gateway_sees_the_payment_inside_the_window(shopper):
@@ -143,8 +147,9 @@ def test_a_customer_back_from_the_gateway_sees_the_payment_inside_the_window(sho
     assert not any("429" in e.note for e in events(order.payments[0]))
 
 
-def test_after_the_window_the_next_path_asks(shopper):
-    """A callback inside the window is answered 200 without asking; the next path asks."""
+def test_a_callback_inside_the_window_is_confirmed_when_it_opens(shopper):
+    """A callback inside the window is answered 200 at once and confirmed when the window
+    opens (issue 30), without the customer or reconciliation having to ask."""
     STATE.set_faults("ligdicash", callbacks="none")
     redirect = shopper.buy()
     order = only_order()
@@ -159,9 +164,12 @@ def test_after_the_window_the_next_path_asks(shopper):
     db.session.expire_all()
     assert payment.status == "pending"  # not asked: inside the window
     assert "pacing window" in events(payment, "callback")[-1].note
-    let_pacing_pass()
-    assert "Payment received" in text_of(shopper.get(f"/orders/{order.token}"))
+    assert "confirmation scheduled" in events(payment, "callback-deferred")[-1].note
+    time.sleep(3.5)
+    db.session.expire_all()
+    assert payment.status == "succeeded"
     assert len(invoice().status_checks) == 2
+    assert "Payment received" in text_of(shopper.get(f"/orders/{order.token}"))
 
 
 def test_two_processes_cannot_both_claim_a_check(shopper, app):
