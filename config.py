@@ -133,8 +133,10 @@ class Config:
     #: The order page asks the gateway at most this often per payment.
     STATUS_RECHECK_SECONDS = env_int("STATUS_RECHECK_SECONDS", 10)
     GATEWAY_TIMEOUT_SECONDS = env_int("GATEWAY_TIMEOUT_SECONDS", 10)
-    #: An attempt still ``created`` (never opened at the gateway) after this long was left by a
-    #: request that died: reconciliation and the next checkout end it as ``error``.
+    #: An attempt still ``created`` (no answer from its gateway) once its gateway's timeouts have
+    #: passed was left by a request that stopped: the next checkout, retry or reconciliation asks
+    #: the gateway by our reference where it can and takes it up or ends it. When the gateway
+    #: cannot answer, it is ended anyway after this long (payments.attempts.end_stale_attempts).
     CREATED_STALE_SECONDS = env_int("CREATED_STALE_SECONDS", 120)
     #: Calls in flight to one gateway per process (create and status apart); one more is told
     #: "busy, try again" at once. Keep it well under gunicorn's threads (docs/performance.md).

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 from contextvars import ContextVar
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -215,13 +214,19 @@ def _insert_attempt(order: Order, gateway: str) -> tuple[Payment, bool]:
 
 
 def _open(payment: Payment, display_name: str, hosted: Any) -> None:
-    """The gateway opened the invoice: keep its ids, the attempt is now pending."""
-    states.transition(payment, PaymentStatus.PENDING, actor=states.SYSTEM,
-                      why=f"invoice opened, customer sent to {display_name}",
-                      values={"gateway_ref": hosted.gateway_ref, "redirect_url": hosted.redirect_url,
-                              "gateway_ref2": hosted.gateway_ref2 or None})
-    log_event(payment, payment.gateway, "created", {"sent": hosted.sent, "received": hosted.raw},
-              note=f"invoice opened, customer sent to {display_name}")
+    """The gateway opened the invoice: keep its ids, the attempt is now pending. Only from
+    ``created``: an attempt settled meanwhile (end_stale_attempts: this answer came later than
+    the gateway's timeouts allow) is not reopened, and its page is never shown."""
+    change = states.transition(payment, PaymentStatus.PENDING, actor=states.SYSTEM,
+                               why=f"invoice opened, customer sent to {display_name}",
+                               when=[Payment.status == PaymentStatus.CREATED],
+                               values={"gateway_ref": hosted.gateway_ref, "redirect_url": hosted.redirect_url,
+                                       "gateway_ref2": hosted.gateway_ref2 or None})
+    note = f"invoice opened, customer sent to {display_name}"
+    if change is None:
+        note = (f"{display_name} answered after this attempt was settled ({payment.status}); invoice "
+                f"{str(hosted.gateway_ref)[:60]} kept here only")
+    log_event(payment, payment.gateway, "created", {"sent": hosted.sent, "received": hosted.raw}, note=note)
     db.session.commit()
     log.info("payment %s for order %s opened at %s", payment.reference, payment.order.reference,
              payment.gateway)
@@ -236,23 +241,77 @@ def _record_create_failure(payment: Payment, reason: str) -> None:
     log.warning("payment %s: %s", payment.reference, reason)
 
 
+#: Added to a create's timeouts before an attempt still unanswered is judged left behind.
+OPEN_GRACE_SECONDS = 2.0
+
+
+def open_deadline(gateway: str) -> float:
+    """Seconds after which an attempt still ``created`` cannot be waiting for its gateway any
+    more: the create's calls, each within GATEWAY_TIMEOUT_SECONDS, and a little grace."""
+    provider = REGISTRY.get(gateway)
+    calls = provider.create_calls if provider is not None else 1
+    return current_app.config["GATEWAY_TIMEOUT_SECONDS"] * calls + OPEN_GRACE_SECONDS
+
+
 def end_stale_attempts(order: Order) -> int:
-    """End attempts of ``order`` left ``created`` with no gateway id for longer than
-    CREATED_STALE_SECONDS (their worker died while opening them): a new attempt is then
-    possible. Nothing was paid on them: the customer never saw the gateway's page."""
-    cutoff = utcnow() - timedelta(seconds=current_app.config["CREATED_STALE_SECONDS"])
-    stale = db.session.scalars(select(Payment).where(
+    """Settle attempts of ``order`` left ``created`` with no gateway id by a request that
+    stopped while opening them (a dyno restart, an OOM kill), once they are older than their
+    gateway's ``open_deadline``. Returns how many were settled, so a new attempt is possible.
+
+    A gateway that can be asked by our reference is asked: an invoice it opened is taken up
+    (the customer is sent to its page, never to a second one); none, and the attempt ends. A
+    gateway that cannot be asked never showed its page to anyone: the attempt ends. When the
+    gateway cannot answer now, the attempt waits, up to CREATED_STALE_SECONDS.
+    """
+    now = utcnow()
+    unopened = db.session.scalars(select(Payment).where(
         Payment.order_id == order.id, Payment.status == PaymentStatus.CREATED,
-        Payment.gateway_ref.is_(None), Payment.created_at <= cutoff))
-    ended = 0
-    for payment in list(stale):
-        if states.transition(payment, PaymentStatus.ERROR, actor=states.SYSTEM,
-                             why="never opened at the gateway (the request creating it stopped)",
-                             when=[Payment.gateway_ref.is_(None)]):
-            ended += 1
-    if ended:
+        Payment.gateway_ref.is_(None)).order_by(Payment.id))
+    settled = 0
+    for payment in list(unopened):
+        age = (now - payment.created_at).total_seconds()
+        if age >= open_deadline(payment.gateway):
+            settled += _settle_unopened(payment, give_up=age >= current_app.config["CREATED_STALE_SECONDS"])
+    return settled
+
+
+def _settle_unopened(payment: Payment, *, give_up: bool) -> int:
+    """Take up or end one attempt whose create was never answered (see end_stale_attempts)."""
+    provider = REGISTRY.get(payment.gateway)
+    found, note = None, "never opened at the gateway (the request creating it stopped)"
+    if provider is not None and provider.looks_up_by_reference:
+        try:
+            found = get_provider(payment.gateway).find_by_reference(payment_ref(payment))
+        except (ProviderError, KeyError) as exc:
+            if not give_up:
+                log_event(payment, payment.gateway, "lookup", None, note=_join(
+                    f"left open for now: could not ask {payment.gateway} whether it opened it", str(exc)))
+                db.session.commit()
+                return 0
+            note = f"ended after {current_app.config['CREATED_STALE_SECONDS']} s: the gateway could not be asked"
+        else:
+            note = (f"{payment.gateway} has no invoice under our reference: never opened "
+                    "(the request creating it stopped)")
+    if found is not None and found.redirect_url:
+        change = states.transition(
+            payment, PaymentStatus.PENDING, actor=states.SYSTEM, when=[Payment.gateway_ref.is_(None)],
+            why=f"taken up: {payment.gateway} had opened it (the request creating it stopped first)",
+            values={"gateway_ref": found.gateway_ref, "redirect_url": found.redirect_url})
+        if change is not None:
+            log_event(payment, payment.gateway, "lookup", found.raw,
+                      note="the gateway had opened this invoice: the customer is sent to it")
         db.session.commit()
-    return ended
+        return int(change is not None)
+    if found is not None:
+        note = (f"{payment.gateway} opened it, but its answer never reached us and its page is "
+                "not known: no customer can have seen it; ended")
+    change = states.transition(payment, PaymentStatus.ERROR, actor=states.SYSTEM, why=note[:200],
+                               when=[Payment.gateway_ref.is_(None)],
+                               values={"gateway_ref": found.gateway_ref} if found is not None else None)
+    if change is not None:
+        log_event(payment, payment.gateway, "lookup", found.raw if found is not None else None, note=note)
+    db.session.commit()
+    return int(change is not None)
 
 
 def _customer_message(display_name: str, exc: ProviderError) -> str:
@@ -367,7 +426,10 @@ def refresh_status(payment: Payment, *, force: bool = False, kind: str = "status
     interval = pacing.min_interval(payment.gateway)
     if not force:
         interval = max(interval, current_app.config["STATUS_RECHECK_SECONDS"])
+    seen = pacing.latest_event_id(payment) if wait else 0
     if not pacing.claim_or_wait(payment, interval, wait):
+        if wait and pacing.await_other_answer(payment, seen, wait):
+            return None  # another path asked at the window's opening: its answer is applied
         if force:  # an explicit path (callback, return, reconciliation, dashboard) says why it did not ask
             log_event(payment, payment.gateway, kind, payload, note=_join(
                 note, f"not asked: inside the gateway's pacing window (checked less than {interval:g} s ago)"))

@@ -14,10 +14,10 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, select, update
 
 from extensions import db
-from models import Payment, utcnow
+from models import Payment, PaymentEvent, utcnow
 from providers import REGISTRY
 
 #: A customer back from the gateway may wait this long for its pacing window (LigdiCash: 3 s)
@@ -68,6 +68,25 @@ def claim_or_wait(payment: Payment, interval: float, wait: float) -> bool:
         return False
     time.sleep(max(remaining, 0) + 0.05)
     return claim_status_check(payment, interval)
+
+
+def latest_event_id(payment: Payment) -> int:
+    """The id of the last event logged for ``payment`` (0: none)."""
+    return db.session.scalar(select(func.max(PaymentEvent.id)).where(PaymentEvent.payment_id == payment.id)) or 0
+
+
+def await_other_answer(payment: Payment, after_event: int, seconds: float) -> bool:
+    """Someone else holds the right to ask: wait up to ``seconds`` for their answer to be logged
+    (an event newer than ``after_event``), so that a customer waiting on it sees it. True if it came."""
+    deadline = time.monotonic() + seconds
+    while True:
+        db.session.rollback()  # a fresh snapshot each time round
+        if latest_event_id(payment) > after_event:
+            db.session.refresh(payment)
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
 
 
 def window_left(payment: Payment, interval: float) -> float:

@@ -25,7 +25,8 @@ from models import Order, Payment, utcnow
 from orders import fulfilment
 from orders import lifecycle as orders
 from payments import pacing
-from payments.attempts import end_stale_attempts, refresh_status
+from payments.attempts import end_stale_attempts, open_deadline, refresh_status
+from providers import REGISTRY
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +111,9 @@ def _recheck_one(payment: Payment, report: ReconcileReport) -> None:
 
 
 def end_stale(now: datetime, report: ReconcileReport) -> None:
-    """Attempts left ``created`` by a request that died are ended, so the customer can pay."""
-    cutoff = now - timedelta(seconds=current_app.config["CREATED_STALE_SECONDS"])
+    """Attempts left ``created`` by a request that died are settled (taken up or ended), so
+    the customer can pay: see payments.attempts.end_stale_attempts."""
+    cutoff = now - timedelta(seconds=min(open_deadline(gateway) for gateway in REGISTRY))
     order_ids = set(db.session.scalars(select(Payment.order_id).where(
         Payment.status == "created", Payment.gateway_ref.is_(None), Payment.created_at <= cutoff)))
     for order_id in sorted(order_ids):

@@ -270,6 +270,12 @@ class PaymentProvider(abc.ABC):
     #: The least time between two status checks of one payment the gateway tolerates
     #: (payments/pacing.py enforces it on every path that asks).
     min_check_seconds: float = 0
+    #: Whether the gateway can be asked by our own reference whether it opened an invoice
+    #: (for an attempt whose create answer never reached us): see ``find_by_reference``.
+    looks_up_by_reference: bool = False
+    #: HTTP calls the create makes one after the other (each within the timeout): an attempt
+    #: still unanswered after that many timeouts was left by a request that stopped.
+    create_calls: int = 1
 
     def __init__(self, settings: dict[str, str], http: GatewayHTTP):
         self.settings = settings
@@ -291,6 +297,14 @@ class PaymentProvider(abc.ABC):
     @abc.abstractmethod
     def fetch_status(self, payment: PaymentRef) -> StatusReport:
         """Ask the gateway for the payment's status."""
+
+    def find_by_reference(self, payment: PaymentRef) -> HostedPayment | None:
+        """The invoice the gateway opened under our reference, or None when it has none.
+
+        Only for gateways that set ``looks_up_by_reference``; ``redirect_url`` is empty when the
+        gateway's answer does not say where its page is. ProviderError when it cannot tell now.
+        """
+        raise NotImplementedError(f"{self.display_name} cannot be asked by our reference")
 
     def url(self, path: str) -> str:
         """An absolute URL under the configured base URL."""

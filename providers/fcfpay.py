@@ -34,6 +34,7 @@ LIVE_BASE_URL = "https://merchant.fcfpay.com/api/v2/"
 SANDBOX_BASE_URL = "https://sandbox.fcfpay.com/api/v2/"
 CREATE_PATH = "create-order"
 CHECK_PATH = "check-order"
+CHECK_MANY_PATH = "check-orders"
 #: FCFPay's own hosted checkout pages (live and sandbox): the only places we redirect to.
 CHECKOUT_HOSTS = frozenset({"checkout.fcfpay.com", "checkout-sandbox.fcfpay.com"})
 #: Item keys: create-order's docs show "Item Name"/"Price"/"Total" where the seed's
@@ -46,6 +47,7 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
 class FCFPay(PaymentProvider):
     name = "fcfpay"
+    looks_up_by_reference = True  # check-orders by our order_id
     display_name = "FCFPay"
     blurb = "Bitcoin, Ethereum, USDT and other crypto-currencies"
     pays_with = ("crypto",)
@@ -136,6 +138,16 @@ class FCFPay(PaymentProvider):
             note="FCFPay callbacks are unsigned and carry only order_id: confirmed with check-order",
             payload=payload,
         )
+
+    def find_by_reference(self, payment: PaymentRef) -> HostedPayment | None:
+        """``check-orders`` leaves out the ids it does not know: absent means never opened.
+        It gives no checkout page URL, so a found order cannot be resumed (``redirect_url`` "")."""
+        answer = self._call(CHECK_MANY_PATH, {"order_ids": [payment.reference]}, "check-orders failed")
+        data = answer.get("data")
+        found = data.get(payment.reference) if isinstance(data, dict) else None
+        if not isinstance(found, dict):
+            return None
+        return HostedPayment(gateway_ref=payment.reference, redirect_url="", raw=found)
 
     def fetch_status(self, payment: PaymentRef) -> StatusReport:
         """Ask ``check-order`` and decide from the deposited fiat total."""

@@ -53,6 +53,7 @@ RWANDA_PREFIX = "+2507"
 
 class IremboPay(PaymentProvider):
     name = "irembopay"
+    looks_up_by_reference = True  # Get Invoice takes our transactionId
     display_name = "IremboPay"
     blurb = "MTN MoMo, Airtel Money, bank card"
     pays_with = ("MTN MoMo", "Airtel Money", "cards")
@@ -209,6 +210,22 @@ class IremboPay(PaymentProvider):
         return int(raw) if str(raw).isdigit() else DEFAULT_TOLERANCE_SECONDS
 
     # --- status -------------------------------------------------------------
+
+    def find_by_reference(self, payment: PaymentRef) -> HostedPayment | None:
+        """Get Invoice takes "the unique transaction identifier provided by the merchant":
+        404 means IremboPay never opened one under our reference."""
+        url = self.url(f"{INVOICES_PATH}/{quote(payment.reference, safe='')}")
+        response = self.http.request("GET", url, headers=self._headers())
+        if response.status_code == 404:
+            return None
+        data = self._data(response, "could not look the invoice up")
+        if str(data.get("transactionId", payment.reference)) != payment.reference:
+            raise ProviderError("IremboPay answered with another payment's invoice")
+        number, link = str(data.get("invoiceNumber") or ""), str(data.get("paymentLinkUrl") or "")
+        if not number:
+            raise ProviderError("IremboPay answered without an invoice number")
+        return HostedPayment(gateway_ref=number, redirect_url=link if self._is_own_page(link) else "",
+                             raw=plain(data))
 
     def fetch_status(self, payment: PaymentRef) -> StatusReport:
         """Get Invoice by our ``transactionId``; NEW past ``expiryAt`` is expired."""

@@ -25,7 +25,7 @@ from flask import current_app, jsonify, redirect, render_template, request
 
 from . import SIM_CREDENTIALS, bp
 from .delivery import deliver
-from .state import STATE, SimInvoice, status_fault
+from .state import STATE, SimInvoice, hang, status_fault
 
 NAME = "fcfpay"
 API = "/fcfpay/api/v2/"
@@ -189,6 +189,8 @@ def _item_total(item) -> Decimal | None:
 def fcfpay_create_order():
     """``POST /api/v2/create-order`` as FCFPay answers it."""
     faults = STATE.faults_for(NAME)
+    if faults["create"] == "hang":
+        return hang()
     if faults["create"] == "http500":
         return "Internal Server Error", 500
     if not _authorised():

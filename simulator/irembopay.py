@@ -25,7 +25,7 @@ import requests
 from flask import Response, current_app, render_template, request
 
 from . import SIM_CREDENTIALS, bp
-from .state import STATE, SimInvoice, status_fault
+from .state import STATE, SimInvoice, hang, status_fault
 
 NAME = "irembopay"
 API_VERSION = "2"
@@ -201,6 +201,8 @@ def invoice_data(invoice: SimInvoice, amount_delta: int = 0) -> dict:
 def irembopay_create():
     """``POST /payments/invoices`` as IremboPay answers it."""
     faults = STATE.faults_for(NAME)
+    if faults["create"] == "hang":
+        return hang()
     if faults["create"] == "http500":
         return "Internal Server Error", 500
     problem = _auth_problem()

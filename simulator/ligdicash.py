@@ -14,7 +14,7 @@ from flask import current_app, jsonify, redirect, render_template, request
 
 from . import SIM_CREDENTIALS, bp
 from .delivery import deliver
-from .state import STATE, SimInvoice, status_fault
+from .state import STATE, SimInvoice, hang, status_fault
 
 NAME = "ligdicash"
 WIKI = "https://client.ligdicash.com/wiki/"
@@ -86,6 +86,8 @@ def validate_create(body) -> str | None:
 def ligdicash_create():
     """``POST /pay/v01/redirect/checkout-invoice/create`` as LigdiCash answers it."""
     faults = STATE.faults_for(NAME)
+    if faults["create"] == "hang":
+        return hang()
     if faults["create"] == "http500":
         return "Internal Server Error", 500
     if not _authorised():

@@ -29,7 +29,7 @@ from flask import current_app, jsonify, redirect, render_template, request
 
 from . import SIM_CREDENTIALS, bp
 from .delivery import deliver
-from .state import RETRY_AFTER, STATE, SimInvoice
+from .state import RETRY_AFTER, STATE, SimInvoice, hang
 
 NAME = "paycashless"
 PREFIX = "/_sim/paycashless"  # the simulated API host's root: signed paths start after it
@@ -207,6 +207,8 @@ def _reference_taken(reference: str) -> bool:
 def paycashless_create():
     """``POST /v1/invoices`` as Paycashless answers it (201 with the invoice)."""
     faults = STATE.faults_for(NAME)
+    if faults["create"] == "hang":
+        return hang()
     if faults["create"] == "http500":
         return _error(500, "api_error", "internal_error", "Something went wrong on our end")
     body = _parsed_body()

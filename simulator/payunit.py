@@ -21,7 +21,7 @@ from flask import current_app, jsonify, redirect, render_template, request
 
 from . import SIM_CREDENTIALS, bp
 from .delivery import deliver
-from .state import STATE, SimInvoice, status_fault
+from .state import STATE, SimInvoice, hang, status_fault
 
 NAME = "payunit"
 ISO_WITH_ZONE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
@@ -97,6 +97,8 @@ def validate_create(body) -> str | None:
 def payunit_create():
     """``POST /api/gateway/invoice/create`` answered with the seed's envelope."""
     faults = STATE.faults_for(NAME)
+    if faults["create"] == "hang":
+        return hang()
     if faults["create"] == "http500":
         return "Internal Server Error", 500
     problem = _auth_problem()

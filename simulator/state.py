@@ -12,7 +12,9 @@ from flask import current_app
 
 #: Faults each gateway can be told to play, with their defaults.
 DEFAULT_FAULTS: dict[str, Any] = {
-    "create": "",  # "", "http500", "timeout", "refuse", "malformed", "html"
+    # "", "http500", "timeout" (opened, answered too late), "hang" (never answered, nothing
+    # opened: HANG_SECONDS then 504), "refuse", "malformed", "html"
+    "create": "",
     "callbacks": "both",  # "both", "json", "form", "none"
     "callback_delay": 0,  # seconds before callbacks are sent (in a thread)
     # "", "http500", "http429" (with Retry-After: RETRY_AFTER), "timeout", or "odd" (LigdiCash,
@@ -97,6 +99,18 @@ STATE = SimState()
 
 #: The ``Retry-After`` the simulated gateways send with a 429, in seconds.
 RETRY_AFTER = 7
+
+
+#: How long a create told to ``hang`` keeps the caller waiting before its 504 (longer than
+#: any timeout the shop uses: the caller gives up, or is killed, first).
+HANG_SECONDS = 30
+
+
+def hang() -> tuple:
+    """A create that never reaches the gateway's core: a long wait, then 504, nothing opened
+    (what a worker killed mid-create sees of it: nothing)."""
+    time.sleep(HANG_SECONDS)
+    return "Gateway Timeout", 504
 
 
 def status_fault(gateway: str) -> tuple | None:

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import requests
@@ -26,13 +23,10 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import OutboxEmail, Payment, PaymentEvent, utcnow
-from simulator import SIM_CREDENTIALS
 from simulator.state import STATE
+from tests.dynos import BIN, ROOT, WebDynos, dyno_env
 from tests.helpers import only_order, stock_of
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-SECRET = "multi-dyno-test-" + "k" * 40
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
@@ -41,63 +35,6 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 def postgres_only(app):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("several processes on one database need PostgreSQL (set TEST_DATABASE_URL)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def dyno_env(app, name: str, **extra: str) -> dict[str, str]:
-    """What a dyno has: production (the default), the database, a secret, PayUnit's settings."""
-    creds = SIM_CREDENTIALS["payunit"]
-    url = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgres://", 1)
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DYNO": name, "DATABASE_URL": url,
-            "SECRET_KEY": SECRET, "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
-            "PAYUNIT_API_USER": creds["api_user"], "PAYUNIT_API_PASSWORD": creds["api_password"],
-            "PAYUNIT_API_KEY": creds["api_key"], "PAYUNIT_MODE": "test",
-            "PAYUNIT_BASE_URL": app.config["PUBLIC_BASE_URL"] + "/_sim/payunit/",
-            "RECONCILE_MIN_AGE_SECONDS": "0", "RECONCILE_GATEWAY_PAUSE_SECONDS": "0",
-            "WEB_CONCURRENCY": "1", **extra}
-
-
-class WebDynos:
-    """Gunicorn processes started the Procfile's way; stopped (by their own pid) at the end."""
-
-    def __init__(self, logs: Path):
-        self.logs = logs
-        self.procs: list[subprocess.Popen] = []
-        self.urls: list[str] = []
-
-    def start(self, env: dict[str, str]) -> str:
-        port = free_port()
-        log = open(self.logs / f"{env['DYNO']}.log", "wb")
-        proc = subprocess.Popen([str(BIN / "gunicorn"), "app:create_app()", "--config", "gunicorn.conf.py"],
-                                cwd=ROOT, env={**env, "PORT": str(port)}, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        self.procs.append(proc)
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            try:
-                if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                    self.urls.append(url)
-                    return url
-            except requests.ConnectionError:
-                pass
-            assert proc.poll() is None, (self.logs / f"{env['DYNO']}.log").read_text()
-            time.sleep(0.25)
-        raise AssertionError(f"{env['DYNO']} did not answer /healthz")
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @pytest.fixture

@@ -101,6 +101,8 @@ def _already_placed():
     """A second submit of a checkout whose order is in flight or done: go where the
     first one went, whatever the cart holds now (double click, back button)."""
     order = find_by_checkout_key(request.form.get("checkout_key", "")[:64]) if request.method == "POST" else None
+    if order is not None:
+        end_stale_attempts(order)  # an attempt left by a request that stopped does not block it
     if order is None or (order.can_retry and order.active_payment is None):
         return None
     payment = order.active_payment
@@ -125,6 +127,8 @@ def _order_or_404(token: str) -> Order:
 def order(token: str):
     """The order as our database knows it; re-checks an open payment (rate-bounded)."""
     item = _order_or_404(token)
+    if item.status == "pending":
+        end_stale_attempts(item)  # so that a dead attempt's order offers "pay" again
     if item.status == "pending" and item.active_payment is not None:
         refresh_status(item.active_payment)
     remember_order(item)
