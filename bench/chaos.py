@@ -1,7 +1,9 @@
-"""The storm, bigger and printed: customers on every gateway with duplicated, dropped and
-delayed callbacks, then reconciliation. Exits 1 if anything was lost.
+"""The storm, bigger and printed: customers on every gateway with duplicated, dropped,
+delayed and forged callbacks, a web worker killed while its creates hang, then reconciliation.
+Exits 1 if anything was lost, a paid order waited for reconciliation, or a killed checkout
+could not be paid.
 
-    .venv/bin/python bench/chaos.py [--customers 120] [--workers 8] [--database URL]
+    .venv/bin/python bench/chaos.py [--customers 120] [--workers 8] [--killed 8] [--database URL]
 
 It builds a scratch database (SQLite in /tmp unless --database is given; it is
 wiped), serves the app and the simulator on a random local port, and prints
@@ -26,6 +28,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--database", default="")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--killed", type=int, default=8,
+                        help="customers whose checkout dies with its web worker (a gunicorn process)")
     args = parser.parse_args()
     scratch = Path(tempfile.gettempdir()) / "comptoir-chaos.db"
     os.environ["TEST_DATABASE_URL"] = args.database or f"sqlite:///{scratch}"
@@ -47,7 +51,8 @@ def main() -> int:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     started = time.perf_counter()
     try:
-        report = run_storm(app, base, customers=args.customers, workers=args.workers, seed=args.seed)
+        report = run_storm(app, base, customers=args.customers, workers=args.workers, seed=args.seed,
+                           killed=args.killed, dyno_logs=Path(tempfile.mkdtemp(prefix="comptoir-chaos-")))
     finally:
         server.shutdown()
         with app.app_context():
@@ -58,7 +63,9 @@ def main() -> int:
     print(report.table())
     for error in report.errors[:10]:
         print("error:", error)
-    return 1 if report.lost or report.unverified_paid or report.errors else 0
+    failed = (report.lost or report.unverified_paid or report.errors or report.forged_late
+              or report.killed_paid != report.killed)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
