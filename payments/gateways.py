@@ -53,9 +53,16 @@ def gateway_settings(config, name: str) -> dict[str, str] | None:
 
 
 def check_configuration(config) -> None:
-    """Raise ConfigError now, at start-up, for any half-configured gateway."""
-    for name in REGISTRY:
-        gateway_settings(config, name)
+    """Raise ConfigError now, at start-up, for any half-configured gateway, or one whose
+    settings would take money the wrong way (the provider's ``settings_problem``)."""
+    production = config.get("ENV_NAME") == "production"
+    for name, cls in REGISTRY.items():
+        settings = gateway_settings(config, name)
+        if settings is None or settings.get("simulated"):
+            continue
+        problem = cls.settings_problem(settings, production)
+        if problem:
+            raise ConfigError(f"{name}: {problem}")
 
 
 def enabled_gateways(currency: str | None = None) -> list[type[PaymentProvider]]:

@@ -282,6 +282,13 @@ class PaymentProvider(abc.ABC):
         self.http = http
 
     @classmethod
+    def settings_problem(cls, settings: dict[str, str], production: bool) -> str | None:
+        """Why these settings (real credentials) must not run, naming the variable; None: fine.
+        Checked at start-up (``payments.gateways.check_configuration``): a shop refuses to start
+        rather than take money the wrong way."""
+        return None
+
+    @classmethod
     def accepts(cls, settings: dict[str, str], currency: str) -> bool:
         """Whether this gateway, so configured, takes payments in ``currency``."""
         return currency in cls.currencies

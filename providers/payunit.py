@@ -41,6 +41,14 @@ UNPAID = "UNPAID"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 #: The seed's ``mode`` header: "Live or test". We send it lower case, whatever the setting's case.
 MODES = ("test", "live")
+#: Seed 003 pairs ``x-api-key: live_xxxxxxxxxxxxxxx`` with ``mode: live``: the key's prefix names its mode.
+KEY_PREFIXES = {"live_": "live", "test_": "test", "sandbox_": "test"}
+
+
+def key_mode(api_key: str) -> str | None:
+    """The mode an API key's prefix names (``live_…`` → live), or None when it names none."""
+    key = (api_key or "").strip().lower()
+    return next((mode for prefix, mode in KEY_PREFIXES.items() if key.startswith(prefix)), None)
 
 
 class PayUnit(PaymentProvider):
@@ -50,7 +58,8 @@ class PayUnit(PaymentProvider):
     pays_with = ("MTN MoMo", "Orange Money")
     currencies = frozenset({"XAF"})
     credential_keys = ("api_user", "api_password", "api_key")
-    option_defaults = {"mode": "test"}
+    #: PAYUNIT_MODE: empty follows the key's prefix (seed 003); production refuses to guess.
+    option_defaults = {"mode": ""}
     default_base_url = "https://gateway.payunit.net/"
     simulator_path = "payunit/"
     # The browser comes back, to callback_url (seed 003): a GET there is a return landing.
@@ -67,9 +76,25 @@ class PayUnit(PaymentProvider):
             "Accept": "application/json",
         }
 
+    @classmethod
+    def settings_problem(cls, settings: dict[str, str], production: bool) -> str | None:
+        """PAYUNIT_MODE must agree with the key; in production it must be known, never assumed."""
+        explicit = (settings.get("mode") or "").strip().lower()
+        if explicit and explicit not in MODES:
+            return f"PAYUNIT_MODE must be live or test, not {explicit[:10]!r}"
+        by_key = key_mode(settings.get("api_key", ""))
+        if explicit and by_key and explicit != by_key:
+            return f"PAYUNIT_MODE is {explicit} but PAYUNIT_API_KEY is a {by_key} key: make them agree"
+        if production and not (explicit or by_key):
+            return ("set PAYUNIT_MODE to live (or test): PAYUNIT_API_KEY does not say which, and "
+                    "production never assumes test mode")
+        return None
+
     def mode(self) -> str:
-        """``test`` or ``live`` from PAYUNIT_MODE, read without regard to case."""
-        mode = (self.settings.get("mode") or "test").strip().lower()
+        """``live`` or ``test``: PAYUNIT_MODE (any case), else what the key's prefix says, else
+        test (outside production only: production refuses to start without one of them)."""
+        mode = (self.settings.get("mode") or key_mode(self.settings.get("api_key", "")) or "test")
+        mode = mode.strip().lower()
         if mode not in MODES:
             raise ProviderError(f"PAYUNIT_MODE must be test or live, not {mode[:10]!r}")
         return mode
