@@ -28,8 +28,8 @@ def test_production_refuses_to_guess_payunit_mode():
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
-        "comptoir: configuration error: payunit: set PAYUNIT_MODE to live (or test): PAYUNIT_API_KEY "
-        "does not say which, and production never assumes test mode"]
+        ("comptoir: configuration error: payunit: set PAYUNIT_MODE to live (or test): PAYUNIT_API_KEY "
+        "does not say which, and production never assumes test mode")]
 
 
 def test_a_mode_that_contradicts_the_key_is_refused():
