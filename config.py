@@ -201,6 +201,8 @@ class Config:
     #: The daily summary is written by the first reconciliation pass from this hour (UTC).
     MERCHANT_SUMMARY_HOUR = env_int("MERCHANT_SUMMARY_HOUR", 6)
 
+    #: Refuse test-mode gateway answers (on in production, see ProductionConfig).
+    LIVE_MONEY_ONLY = False
     #: The built-in gateway simulator; ``None`` means "on unless production".
     SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", True)
     # Gateway settings (<GATEWAY>_<KEY>) are read from the environment by
@@ -236,6 +238,9 @@ class ProductionConfig(Config):
     """Production: secrets and database from the environment, simulator off."""
 
     ENV_NAME = "production"
+    #: A gateway answering in test mode (Paycashless ``liveMode: false``: a sandbox key) never
+    #: opens an invoice nor pays an order here (issue 31).
+    LIVE_MONEY_ONLY = True
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     SESSION_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

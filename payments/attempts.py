@@ -349,6 +349,13 @@ def apply_update(payment: Payment, report: StatusReport, *, kind: str, payload: 
     moves change nothing and are still logged.
     """
     new = PaymentStatus(report.status)
+    if report.test_mode and new == PaymentStatus.SUCCEEDED and current_app.config["LIVE_MONEY_ONLY"]:
+        states.flag(payment, AttentionKind.OTHER, f"{payment.gateway} says paid in test mode (a sandbox "
+                    "key?): no real money; not paid. Check the gateway's key and dashboard")
+        log_event(payment, payment.gateway, kind, payload, verified=verified,
+                  note=_join(note, "not paid: a test-mode answer, and this shop takes live money only"))
+        db.session.commit()
+        return False
     if report.unknown_status is not None:  # kept open, raw value recorded, merchant told
         raw = report.unknown_status[:60]
         states.flag(payment, AttentionKind.UNKNOWN_STATUS, f"{payment.gateway} reported {raw!r}: "

@@ -39,16 +39,17 @@ def gateway_settings(config, name: str) -> dict[str, str] | None:
     cls = REGISTRY[name]
     creds = {key: setting(config, name, key) for key in cls.credential_keys}
     options = {key: setting(config, name, key, default) for key, default in cls.option_defaults.items()}
+    live = {"live_only": "yes" if config.get("LIVE_MONEY_ONLY") else ""}
     if all(creds.values()):
         base = setting(config, name, "base_url", cls.default_base_url)
-        return {**options, **creds, "base_url": base, "simulated": ""}
+        return {**options, **creds, **live, "base_url": base, "simulated": ""}
     if any(creds.values()):
         missing = [f"{name.upper()}_{k.upper()}" for k, v in creds.items() if not v]
         raise ConfigError(f"{name} is half-configured: set {', '.join(missing)}")
     simulated = (config.get("SIMULATED_GATEWAYS") or {}).get(name)
     if simulated is not None:
         base = config["PUBLIC_BASE_URL"].rstrip("/") + "/_sim/" + cls.simulator_path
-        return {**options, **simulated, "base_url": base, "simulated": "yes"}
+        return {**options, **simulated, **live, "base_url": base, "simulated": "yes"}
     return None
 
 

@@ -183,6 +183,9 @@ class StatusReport:
     #: A status the gateway gave that we cannot read (the raw value): the payment stays
     #: open (``status`` is "pending") and is flagged for the merchant.
     unknown_status: str | None = None
+    #: The gateway says this is a test-mode object (Paycashless ``liveMode: false``): where the
+    #: shop takes live money only (production), it never pays an order.
+    test_mode: bool = False
 
 
 class GatewayHTTP:

@@ -154,6 +154,9 @@ class Paycashless(PaymentProvider):
         invoice_id, link = str(answer.get("id") or ""), str(answer.get("hostedInvoiceUrl") or "")
         if not INVOICE_ID.match(invoice_id) or not self._is_own_page(link):
             raise ProviderError("Paycashless answered without a usable invoice id or payment URL")
+        if answer.get("liveMode") is False and self.settings.get("live_only"):
+            raise ProviderError("Paycashless answered in test mode (liveMode: false): PAYCASHLESS_API_KEY is "
+                                "a sandbox key, and this shop takes live payments only")
         if answer.get("amountDue") != request.amount or answer.get("currency") != request.currency:
             raise ProviderError(
                 f"Paycashless invoice is for {answer.get('amountDue')} {answer.get('currency')}, "
@@ -270,7 +273,7 @@ def status_report(invoice: dict) -> StatusReport:
         status, note = "expired", "Paycashless invoice open past its dueDate"
     currency = invoice.get("currency")
     return StatusReport(status=status, amount=due, currency=currency if isinstance(currency, str) else None,
-                        raw=invoice, note=note, amount_received=paid)
+                        raw=invoice, note=note, amount_received=paid, test_mode=invoice.get("liveMode") is False)
 
 
 def invoice_items(request: CheckoutRequest) -> list[dict]:

@@ -269,7 +269,8 @@ def invoice_object(invoice: PaycashlessInvoice, amount_delta: int = 0) -> dict:
     return {
         "id": invoice.token, "status": invoice.status, "number": invoice.number,
         "reference": invoice.reference, "description": body.get("description", ""),
-        "currency": invoice.currency, "liveMode": False, "sendEmail": body.get("sendEmail", False),
+        "currency": invoice.currency, "liveMode": bool(STATE.faults_for(NAME)["live_mode"]),
+        "sendEmail": body.get("sendEmail", False),
         "customerId": "cus_" + hashlib.sha1(str(customer.get("email")).encode()).hexdigest()[:16],
         "customer": {"email": customer.get("email"), "name": customer.get("name"),
                      "address": customer.get("address"), "phoneNumber": customer.get("phoneNumber")},
@@ -347,7 +348,8 @@ def payment_event(invoice: PaycashlessInvoice, amount: int) -> dict:
     now = _iso(datetime.now(timezone.utc))
     return {"id": "pay_" + secrets.token_hex(12), "invoiceId": invoice.token,
             "intentId": "pi_" + secrets.token_hex(12), "amountPaid": amount, "amountRequested": amount,
-            "currency": invoice.currency, "paid": True, "liveMode": False, "createdAt": now, "updatedAt": now}
+            "currency": invoice.currency, "paid": True, "liveMode": bool(STATE.faults_for(NAME)["live_mode"]),
+            "createdAt": now, "updatedAt": now}
 
 
 def _send_webhooks(invoice: PaycashlessInvoice, amount: int) -> None:

@@ -9,6 +9,8 @@ import pytest
 
 from payments.gateways import get_provider
 from providers.payunit import key_mode
+from simulator.state import STATE
+from tests.helpers import events, only_order, text_of
 from tests.test_config import STRONG, run_python
 
 PAYUNIT = {"PAYUNIT_API_USER": "merchant-user", "PAYUNIT_API_PASSWORD": "merchant-password"}
@@ -58,3 +60,54 @@ def test_the_mode_header_follows_the_key(app, ctx):
     provider = get_provider("payunit")
     provider.settings = {**provider.settings, "mode": "", "api_key": "live_0123456789abcdef"}
     assert provider._headers()["mode"] == "live"
+
+
+# --- Paycashless liveMode (seed 004: every object carries liveMode) ---------------------------
+
+def naira_checkout(shopper):
+    shopper.set_market("NGN")
+    shopper.add_to_cart("pagne-wax-6-yards", 1)
+    return shopper.checkout(gateway="paycashless")
+
+
+def test_a_sandbox_key_never_opens_an_invoice_where_money_must_be_live(shopper, app):
+    """Live money only (production's default): Paycashless answers the create with
+    ``liveMode: false``: the customer is not sent to a page where nothing real can be paid."""
+    app.config["LIVE_MONEY_ONLY"] = True
+    response = naira_checkout(shopper)
+    assert response.status_code == 502
+    assert "could not open the payment" in text_of(response)
+    payment = only_order().payments[0]
+    assert payment.status == "error"
+    assert "test mode (liveMode: false)" in events(payment, "create-failed")[0].note
+
+
+def test_a_paid_answer_in_test_mode_never_pays_the_order(shopper, app):
+    """An invoice opened before the shop took live money only, paid in test mode: the signed
+    webhooks and the status API say paid with ``liveMode: false``; the order stays unpaid and
+    the merchant is told why. (Today's main counts it as paid.)"""
+    redirect = naira_checkout(shopper)
+    assert redirect.status_code == 303
+    app.config["LIVE_MONEY_ONLY"] = True
+    landing = shopper.on_gateway_page(redirect, "pay")
+    assert "Payment received" not in text_of(landing)
+    order = only_order()
+    payment = order.payments[0]
+    assert order.status == "pending" and payment.status == "pending"
+    assert payment.attention_kind == "other" and "test mode" in payment.attention
+    assert any("not paid: a test-mode answer" in e.note for e in events(payment, "callback"))
+
+
+def test_a_live_answer_pays_as_always(shopper, app):
+    app.config["LIVE_MONEY_ONLY"] = True
+    STATE.set_faults("paycashless", live_mode=True)  # a live key
+    landing = shopper.on_gateway_page(naira_checkout(shopper), "pay")
+    assert "Payment received" in text_of(landing)
+    assert only_order().status == "paid"
+
+
+def test_production_takes_live_money_only_by_default():
+    from config import CONFIGS
+
+    assert CONFIGS["production"].LIVE_MONEY_ONLY is True
+    assert CONFIGS["development"].LIVE_MONEY_ONLY is False  # make run: the simulator is a sandbox
