@@ -362,6 +362,10 @@ def apply_update(payment: Payment, report: StatusReport, *, kind: str, payload: 
                     "check the payment with the gateway")
         note = _join(note, f"{payment.gateway} reported an unknown status {raw!r}, kept open")
     problem = _mismatch(payment, report)
+    if problem is None:  # the gateway's word now says how much, and it is right
+        states.clear_flag(payment, AttentionKind.AMOUNT_MISSING)
+    if report.unknown_status is None:  # and in a status we can read
+        states.clear_flag(payment, AttentionKind.UNKNOWN_STATUS)
     if problem:
         flag_kind, detail = problem
         detail = detail or (f"amount mismatch: expected {payment.amount} {payment.currency}, "

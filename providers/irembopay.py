@@ -175,14 +175,19 @@ class IremboPay(PaymentProvider):
         currency = data.get("currency")
         currency = currency if currency in self.currencies else None
         status = str(data.get("paymentStatus", ""))
+        amount = minor_units(data.get("amount"), currency) if currency else None
+        # The documented sample carries neither currency nor paymentStatus: a notice that does not
+        # say what, how much and in which currency is confirmed with Get Invoice instead.
+        complete = currency is not None and amount is not None and status in STATUS_MAP
+        missing = "" if complete else "; status, amount or currency absent: confirmed with Get Invoice"
         return CallbackNotice(
             reference=str(data["transactionId"])[:40],
-            claimed_status=STATUS_MAP.get(status),
+            claimed_status=STATUS_MAP.get(status) if complete else None,
             verified=True,
             note=f"IremboPay signature verified (invoice {str(data.get('invoiceNumber', ''))[:20]}, "
-                 f"{status or 'no status'})",
+                 f"{status or 'no status'}){missing}",
             payload=plain(payload),
-            amount=minor_units(data.get("amount"), currency) if currency else None,
+            amount=amount,
             currency=currency,
             gateway_ref=str(data["invoiceNumber"])[:60] if data.get("invoiceNumber") else None,
         )

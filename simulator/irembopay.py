@@ -245,9 +245,18 @@ def irembopay_get(reference: str):
                   "data": invoice_data(invoice, faults["amount_delta"])})
 
 
+#: The fields of the documented sample notification (payment-notifications page): no
+#: ``currency`` and no ``paymentStatus`` in it; real handlers also read those, so by default
+#: the simulator sends the whole invoice (fault ``notice_fields``: "full" or "documented").
+DOCUMENTED_NOTICE_FIELDS = ("amount", "invoiceNumber", "transactionId", "createdAt", "updatedAt", "paidAt")
+
+
 def notification(invoice: SimInvoice, amount_delta: int = 0) -> bytes:
     """The payment notification's body, as the exact bytes that are signed and sent."""
-    body = {"success": True, "message": "Payment notification", "data": invoice_data(invoice, amount_delta)}
+    data = invoice_data(invoice, amount_delta)
+    if STATE.faults_for(NAME)["notice_fields"] == "documented":
+        data = {key: data[key] for key in DOCUMENTED_NOTICE_FIELDS if key in data}
+    body = {"success": True, "message": "Payment notification", "data": data}
     return json.dumps(body, default=_number).encode()
 
 

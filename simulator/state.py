@@ -26,6 +26,9 @@ DEFAULT_FAULTS: dict[str, Any] = {
     # LigdiCash: the status a declined payment reports: "" (notcompleted, as the docs' examples),
     # "nocompleted" (the official SDKs' spelling) or any other word (an unknown status)
     "failure_status": "",
+    # IremboPay: the payment notification with every invoice field ("full") or only the
+    # documented sample's ("documented": no currency, no paymentStatus)
+    "notice_fields": "full",
     # Paycashless: the ``liveMode`` its objects carry (the simulator's key is a sandbox key)
     "live_mode": False,
     # FCFPay: what the market rate takes off each deposit's fiat value, in basis points

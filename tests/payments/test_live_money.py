@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from extensions import db
 from payments.gateways import get_provider
 from providers.payunit import key_mode
 from simulator.state import STATE
-from tests.helpers import events, only_order, text_of
+from tests.helpers import events, let_pacing_pass, only_order, text_of
 from tests.test_config import STRONG, run_python
 
 PAYUNIT = {"PAYUNIT_API_USER": "merchant-user", "PAYUNIT_API_PASSWORD": "merchant-password"}
@@ -111,3 +112,45 @@ def test_production_takes_live_money_only_by_default():
 
     assert CONFIGS["production"].LIVE_MONEY_ONLY is True
     assert CONFIGS["development"].LIVE_MONEY_ONLY is False  # make run: the simulator is a sandbox
+
+
+# --- IremboPay notices as the document shows them -------------------------------------------
+
+def test_a_signed_notice_without_currency_is_confirmed_with_get_invoice(shopper):
+    """The documented sample notice carries no currency (nor paymentStatus). Signed and genuine,
+    it is confirmed with Get Invoice and pays the order; no "amount missing" flag. (Today's main
+    answers 200, leaves it unpaid and flags it.)"""
+    from tests.payments.test_purchase_irembopay import buy, pay_link
+
+    STATE.set_faults("irembopay", notice_fields="documented")
+    page = pay_link(shopper, buy(shopper))
+    paid = shopper.http.post(page, data={"action": "pay", "method": "MTN_MOMO", "phone": "0781234567"},
+                             timeout=15)
+    assert paid.status_code == 200
+    invoice = next(iter(STATE.invoices.values()))
+    assert invoice.deliveries and invoice.deliveries[0].endswith("200")
+    order = only_order()
+    payment = order.payments[0]
+    assert order.status == "paid" and payment.status == "succeeded"
+    assert payment.attention_kind is None
+    notice = events(payment, "callback")[0]
+    assert "confirmed with Get Invoice" in notice.note and notice.verified
+
+
+def test_a_flag_is_lowered_once_the_gateways_word_settles_it(shopper):
+    """LigdiCash's confirm first answers with amounts nobody can read (flagged for the merchant);
+    the next confirm says how much: the order is paid and the flag comes down."""
+    STATE.set_faults("ligdicash", status="odd", callbacks="none")
+    redirect = shopper.buy()
+    shopper.http.post(redirect.headers["Location"], data={"action": "pay", "phone": "22670000000"},
+                      allow_redirects=False, timeout=15)
+    order = only_order()
+    shopper.get(f"/orders/{order.token}")
+    payment = order.payments[0]
+    db.session.expire_all()
+    assert payment.status == "pending" and payment.attention_kind == "unknown_status"
+    STATE.set_faults("ligdicash", status="")
+    let_pacing_pass()
+    assert "Payment received" in text_of(shopper.get(f"/orders/{order.token}"))
+    db.session.expire_all()
+    assert payment.status == "succeeded" and payment.attention_kind is None
