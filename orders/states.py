@@ -26,7 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from extensions import db
 from mail import outbox as mail
 from models import Order, Payment, PaymentEvent, PaymentLink, utcnow
-from shop.stock import release_stock
+from shop.stock import release_stock, reserve_again
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,9 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     O.PENDING: frozenset({O.PAID, O.CANCELLED, O.EXPIRED}),
     O.PAID: frozenset({O.REFUNDED}),
     O.CANCELLED: frozenset(),
-    O.EXPIRED: frozenset(),
+    #: A payment that arrives after the reservation ended pays the order if its stock can be
+    #: held again (``_pay_order``); otherwise the order stays expired and the money is flagged.
+    O.EXPIRED: frozenset({O.PAID}),
     O.REFUNDED: frozenset(),
 }
 
@@ -259,13 +261,27 @@ def _pay_order(change: Change) -> None:
     payment: Payment = change.obj
     order = db.session.get(Order, payment.order_id)
     paid = transition(order, O.PAID, actor=change.actor, why=f"payment {payment.reference} succeeded",
-                      values={"paid_at": utcnow()}, payment=payment)
+                      when=[Order.status == O.PENDING], values={"paid_at": utcnow()}, payment=payment)
     if paid is not None:
         change.notes.append("order paid")
         return
+    received = payment.amount_received or payment.amount
+    if order.status == O.EXPIRED:  # paid after its reservation ended (invoices outlive orders)
+        if reserve_again(order):
+            late = transition(order, O.PAID, actor=change.actor, when=[Order.status == O.EXPIRED],
+                              why=f"payment {payment.reference} arrived after the order expired; "
+                                  "its stock was held again", values={"paid_at": utcnow()}, payment=payment)
+            if late is not None:
+                change.notes.append("order paid late, stock held again")
+                return
+        flag(payment, AttentionKind.PAID_ON_CLOSED_ORDER,
+             f"paid after the order expired and its stock is gone: refund {received} {payment.currency}",
+             amount=received, expected=payment.amount)
+        change.notes.append("flagged: paid after expiry, stock gone, refund due")
+        return
     flag(payment, AttentionKind.PAID_ON_CLOSED_ORDER,
          f"order already {order.status}: refund or accept",
-         amount=payment.amount_received or payment.amount, expected=payment.amount)
+         amount=received, expected=payment.amount)
     change.notes.append(f"flagged: order already {order.status}")
 
 
@@ -340,7 +356,7 @@ L = LinkStatus
 LINK_TRANSITIONS: dict[LinkStatus, frozenset[LinkStatus]] = {
     L.OPEN: frozenset({L.PAID, L.EXPIRED, L.CANCELLED}),
     L.PAID: frozenset(),
-    L.EXPIRED: frozenset(),
+    L.EXPIRED: frozenset({L.PAID}),  # its order paid late (stock held again)
     L.CANCELLED: frozenset(),
 }
 

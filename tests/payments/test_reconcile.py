@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select, update
+
 from extensions import db
-from models import utcnow
+from models import OutboxEmail, Product, utcnow
 from payments.reconcile import reconcile_once
 from simulator.state import STATE
 from tests.helpers import events, let_pacing_pass, only_order, stock_of
@@ -55,14 +57,17 @@ def test_paid_just_before_expiry_is_not_expired(shopper, app):
     assert only_order().status == "paid"
 
 
-def test_late_success_on_an_expired_order_is_recorded_and_flagged(shopper, app):
-    """B4: money that arrives after expiry is never dropped: recorded, flagged for the merchant."""
+def test_late_success_on_an_expired_order_pays_it_when_its_stock_can_be_held_again(shopper, app):
+    """B4 / issue 31: LigdiCash's invoice has no expiry, so money can arrive after the order
+    expired and gave its stock back. It is never dropped: the stock is held again and the order
+    paid (the customer gets the receipt, the merchant the order to fulfil)."""
     STATE.set_faults("ligdicash", callbacks="none")
+    before = stock_of("pagne-wax-6-yards")
     redirect = shopper.buy()
     with app.app_context():
         reconcile_once(now=utcnow() + timedelta(minutes=31))
     order = only_order()
-    assert order.status == "expired"
+    assert order.status == "expired" and stock_of("pagne-wax-6-yards") == before
     pay_without_callbacks(shopper, redirect.headers["Location"])  # the customer pays anyway
     let_pacing_pass()
     with app.app_context():
@@ -70,8 +75,35 @@ def test_late_success_on_an_expired_order_is_recorded_and_flagged(shopper, app):
     assert report.paid == 1
     db.session.expire_all()
     payment = order.payments[0]
+    assert payment.status == "succeeded" and order.status == "paid"
+    assert payment.attention_kind is None
+    assert stock_of("pagne-wax-6-yards") == before - 1
+    assert "stock was held again" in " ".join(e.note for e in events(payment, "transition"))
+    assert {e.kind for e in db.session.scalars(select(OutboxEmail).where(
+        OutboxEmail.order_id == order.id))} >= {"receipt"}
+
+
+def test_late_success_when_the_stock_is_gone_is_flagged_for_refund_with_the_amounts(shopper, app):
+    """The last units sold meanwhile: the order stays expired, nothing is oversold, and the
+    merchant is told to refund exactly what arrived."""
+    STATE.set_faults("ligdicash", callbacks="none")
+    redirect = shopper.buy()
+    with app.app_context():
+        reconcile_once(now=utcnow() + timedelta(minutes=31))
+    order = only_order()
+    db.session.execute(update(Product).where(Product.slug == "pagne-wax-6-yards").values(stock=0))
+    db.session.commit()
+    pay_without_callbacks(shopper, redirect.headers["Location"])
+    let_pacing_pass()
+    with app.app_context():
+        assert reconcile_once(now=utcnow() + timedelta(minutes=40)).paid == 1
+    db.session.expire_all()
+    payment = order.payments[0]
     assert payment.status == "succeeded" and order.status == "expired"
-    assert "already expired" in payment.attention
+    assert payment.attention_kind == "paid_closed"
+    assert f"refund {payment.amount} XOF" in payment.attention
+    assert payment.attention_amount == payment.amount
+    assert stock_of("pagne-wax-6-yards") == 0 and order.stock_released
 
 
 def test_status_api_down_during_reconciliation_changes_nothing(shopper, app):
@@ -90,7 +122,7 @@ def test_status_api_down_during_reconciliation_changes_nothing(shopper, app):
     with app.app_context():
         assert reconcile_once(now=utcnow() + timedelta(minutes=45)).paid == 1
     db.session.expire_all()
-    assert order.payments[0].status == "succeeded" and order.payments[0].attention_kind == "paid_closed"
+    assert order.payments[0].status == "succeeded" and order.status == "paid"  # paid late, stock held again
 
 
 def test_ligdicash_is_not_asked_more_than_every_three_seconds(shopper, app):
