@@ -35,9 +35,13 @@ def _fail(sub_code: str, wiki: str = "createInvoice"):
 
 
 def _authorised() -> bool:
+    """Seed 000: ``Apikey``, ``Authorization: Bearer <token>`` and ``Accept: application/json``
+    are all required headers (how LigdiCash refuses a missing ``Accept`` is not documented:
+    like a bad key)."""
     creds = SIM_CREDENTIALS[NAME]
     return (request.headers.get("Apikey") == creds["api_key"]
-            and request.headers.get("Authorization") == f"Bearer {creds['api_token']}")
+            and request.headers.get("Authorization") == f"Bearer {creds['api_token']}"
+            and request.headers.get("Accept", "").split(";")[0].strip().lower() == "application/json")
 
 
 def _is_int(value) -> bool:

@@ -169,6 +169,9 @@ def validate_create(body) -> str | None:
     for name in ("acceptPartialPayments", "sendEmail", "autoFinalize"):
         if name in body and not isinstance(body[name], bool):
             return f"{name} must be a boolean"
+    installments = body.get("maxInstallments", 1)  # seed 004: number, default 1
+    if isinstance(installments, bool) or not isinstance(installments, (int, float)) or installments < 1:
+        return "maxInstallments must be a number of at least 1"
     for name in ("callbackUrl", "returnUrl"):
         if name in body and not _is_url(body[name]):
             return f"{name} must be a URI"

@@ -77,6 +77,8 @@ def validate_create(body) -> str | None:
         return f"Missing required field(s): {', '.join(missing)}"
     if not isinstance(body["partial_payment"], bool) or body["type"] not in ("NORMAL", "INSTALLMENT"):
         return "partial_payment must be a boolean and type NORMAL or INSTALLMENT"
+    if "is_custom_company" in body and not isinstance(body["is_custom_company"], bool):
+        return "is_custom_company must be a boolean"  # seed 003: optional, "Boolean indicating…"
     if body["currency"] != "XAF":
         return "Unsupported currency"
     if not ISO_WITH_ZONE.match(str(body["due_date"])):

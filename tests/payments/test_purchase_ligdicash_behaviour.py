@@ -20,7 +20,8 @@ from simulator.state import STATE
 from tests.helpers import events, only_order, text_of
 
 CREDS = SIM_CREDENTIALS["ligdicash"]
-HEADERS = {"Apikey": CREDS["api_key"], "Authorization": f"Bearer {CREDS['api_token']}"}
+HEADERS = {"Apikey": CREDS["api_key"], "Authorization": f"Bearer {CREDS['api_token']}",
+           "Accept": "application/json"}  # seed 000: required
 
 
 def invoice():

@@ -202,6 +202,9 @@ def test_simulator_accepts_the_seed_example(base_url):
     ({"expiryAt": "27/11/2099"}, "BAD_EXPIRATION_DATE"),
     ({"language": "de"}, "BAD_LANGUAGE"),
     ({"customer": {"phoneNumber": "+22670000000"}}, "BAD_CUSTOMER_CONTACT"),
+    ({"customer": {"phoneNumber": "+250780000001"}}, "BAD_CUSTOMER_CONTACT"),  # neither Integer nor 07…
+    ({"customer": {"phoneNumber": "780000001"}}, "BAD_CUSTOMER_CONTACT"),
+    ({"customer": {"phoneNumber": 780000001.0}}, "BAD_CUSTOMER_CONTACT"),
     ({"customer": {"email": "not-an-email"}}, "BAD_CUSTOMER_CONTACT"),
     ({"paymentAccountIdentifier": "NO-SUCH-ACCOUNT"}, "PAYMENT_ACCOUNT_NOT_FOUND"),
     ({"paymentItems": [{"code": "XX-1", "quantity": 1, "unitAmount": 10}]}, "PRODUCT_NOT_FOUND"),

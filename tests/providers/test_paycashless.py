@@ -222,6 +222,8 @@ def test_simulator_refuses_bad_signatures(base_url, tamper):
     ({"customer": None}, "customer"),
     ({"items": [{"name": "Item", "quantity": 1, "price": 10.5}]}, "integer price"),
     ({"callbackUrl": "not a url"}, "callbackUrl"),
+    ({"maxInstallments": "3"}, "maxInstallments"),  # seed 004 line 172: a number
+    ({"maxInstallments": True}, "maxInstallments"),
 ])
 def test_simulator_validates_the_body(base_url, changes, reason):
     data = sorted_compact(valid_body(base_url, **changes))
