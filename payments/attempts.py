@@ -402,10 +402,8 @@ def _record_received(payment: Payment, report: StatusReport) -> str:
         return "overpaid"
     if report.status == PaymentStatus.SUCCEEDED:
         states.clear_flag(payment, AttentionKind.PARTIAL)
-        if received < payment.amount:  # paid within the gateway's tolerance (FCFPay)
-            states.flag(payment, AttentionKind.SHORTFALL, "within the gateway's tolerance",
-                        amount=received, expected=payment.amount)
-            return f"paid short by {payment.amount - received} (within tolerance)"
+        if received < payment.amount:  # paid within the gateway's tolerance (FCFPay): shown, not flagged
+            return f"paid short by {payment.amount - received} (within the gateway's tolerance)"
         return ""
     if 0 < received < payment.amount:
         states.flag(payment, AttentionKind.PARTIAL, amount=received, expected=payment.amount)
