@@ -53,16 +53,20 @@ messages: install
 		--width 100
 
 db: install translations
+	$(BIN)/flask create-database
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
 
 run: db translations
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/flask run --host $(HOST) --port $(PORT)
 
-# make admin EMAIL=owner@example.com [PASSWORD=…]: without PASSWORD it is asked twice.
+# make admin EMAIL=owner@example.com [PASSWORD=…]: without PASSWORD it is asked twice. The
+# password travels in the environment and is never printed (the recipe line is not echoed).
 admin: db
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=owner@example.com" >&2; exit 2; }
-	$(BIN)/flask create-admin "$(EMAIL)" $(if $(PASSWORD),--password "$(PASSWORD)")
+	@echo "flask create-admin $(EMAIL)"
+	@$(if $(PASSWORD),COMPTOIR_ADMIN_PASSWORD="$$ADMIN_PASSWORD_FROM_MAKE" ,)$(BIN)/flask create-admin "$(EMAIL)"
+admin: export ADMIN_PASSWORD_FROM_MAKE = $(PASSWORD)
 
 # Fingerprinted, compressed copies of static/ for production (bin/post_compile does it on Heroku).
 static: install

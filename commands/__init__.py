@@ -46,10 +46,39 @@ def reconcile_command(loop: bool, interval: int) -> None:
         time.sleep(interval)
 
 
+@click.command("create-database")
+@with_appcontext
+def create_database_command() -> None:
+    """Create the PostgreSQL database DATABASE_URL names if it does not exist yet (``make run``
+    and ``make db`` run it first); SQLite files are created by the migrations themselves."""
+    from flask import current_app
+    from sqlalchemy import create_engine, make_url, text
+
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql" or not url.database:
+        return
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                       {"name": url.database})
+            if not exists:
+                name = url.database.replace('"', '""')
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+                click.echo(f"Created the PostgreSQL database {url.database}.")
+    except Exception as exc:  # the server itself unreachable, or no right to create: one line
+        raise click.ClickException(f"cannot reach or create the database {url.database}: "
+                                   f"{str(exc).splitlines()[0][:200]}") from None
+    finally:
+        server.dispose()
+
+
 @click.command("create-admin")
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Asked for (twice) when not given; pass it only from scripts.")
+              envvar="COMPTOIR_ADMIN_PASSWORD", show_envvar=True,
+              help="Asked for (twice) when not given; scripts pass it in COMPTOIR_ADMIN_PASSWORD "
+                   "(never on a command line, where it would be echoed and seen by ps).")
 @with_appcontext
 def create_admin_command(email: str, password: str) -> None:
     """Create a dashboard account (or set the password of an existing one)."""
@@ -90,4 +119,5 @@ def copy_photos_command() -> None:
     click.echo(f"{len(keys)} photo variants copied to the bucket {bucket.bucket}.")
 
 
-commands = [seed_demo_command, reconcile_command, create_admin_command, copy_photos_command]
+commands = [seed_demo_command, reconcile_command, create_database_command, create_admin_command,
+            copy_photos_command]

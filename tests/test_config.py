@@ -396,3 +396,30 @@ def signed_in_dashboard(prod) -> str:
                                                "password": "a long enough password"})
     assert signed.status_code == 303, signed.status_code
     return client.get("/admin/").get_data(as_text=True)
+
+
+def test_create_database_makes_the_postgresql_database_make_run_is_given(app, runner):
+    """Issue 32: ``make run`` with a DATABASE_URL naming a database that does not exist yet
+    creates it (``flask create-database``) instead of failing with a traceback."""
+    from sqlalchemy import create_engine, make_url, text
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("needs a PostgreSQL server (set TEST_DATABASE_URL)")
+    name = f"comptoir_created_{os.getpid()}"
+    server = create_engine(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(database="postgres"),
+                           isolation_level="AUTOCOMMIT")
+    saved = app.config["SQLALCHEMY_DATABASE_URI"]
+    app.config["SQLALCHEMY_DATABASE_URI"] = str(make_url(saved).set(database=name).render_as_string(
+        hide_password=False))
+    try:
+        first = runner.invoke(args=["create-database"])
+        assert first.exit_code == 0 and f"Created the PostgreSQL database {name}" in first.output
+        again = runner.invoke(args=["create-database"])
+        assert again.exit_code == 0 and again.output == ""
+        with server.connect() as connection:
+            assert connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) == 1
+    finally:
+        app.config["SQLALCHEMY_DATABASE_URI"] = saved
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        server.dispose()

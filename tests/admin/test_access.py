@@ -150,6 +150,29 @@ def test_create_admin_with_password_option(runner, ctx):
     assert admin.password_hash.startswith("scrypt:") and "long enough pass" not in admin.password_hash
 
 
+def test_make_admin_never_prints_the_password(tmp_path):
+    """Issue 32: ``make admin EMAIL=… PASSWORD=…`` passes the password in the environment, and
+    neither make nor the command echo it (make's dry run shows what would be printed)."""
+    import subprocess
+
+    from tests.helpers import ROOT
+
+    shown = subprocess.run(["make", "-n", "-s", "admin", "EMAIL=o@example.com", "PASSWORD=sekret-pass-123"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+    assert "create-admin" in shown
+    echoed = [line for line in shown.splitlines() if line.startswith("echo ")]
+    assert echoed and not any("sekret" in line for line in echoed)
+    assert "--password" not in shown
+
+
+def test_create_admin_takes_the_password_from_the_environment(runner, browser):
+    result = runner.invoke(args=["create-admin", "env@example.com"],
+                           env={"COMPTOIR_ADMIN_PASSWORD": "from the environment"})
+    assert result.exit_code == 0, result.output
+    assert "from the environment" not in result.output
+    assert browser.login("env@example.com", "from the environment").status_code == 303
+
+
 def test_create_admin_prompts_twice_and_can_sign_in(runner, browser):
     result = runner.invoke(args=["create-admin", "boss@example.com"], input="prompted password\nprompted password\n")
     assert result.exit_code == 0, result.output
