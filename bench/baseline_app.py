@@ -44,6 +44,10 @@ class Cat:
     name: str
     position: int
 
+    @property
+    def display_name(self) -> str:
+        return self.name
+
 
 @dataclass(frozen=True)
 class Price:
@@ -100,7 +104,7 @@ def _picture(slug: str) -> ImageView:
     return ImageView(hashlib.sha256(slug.encode()).hexdigest()[:32], 1280, 960, "320,640,1280")
 
 
-CATS = [Cat(i + 1, slug, name, i) for i, (slug, name) in enumerate(CATEGORIES)]
+CATS = [Cat(i + 1, slug, name, i) for i, (slug, name, _name_en) in enumerate(CATEGORIES)]
 BY_SLUG = {c.slug: c for c in CATS}
 ITEMS = sorted(
     (Item(i + 1, slug, name, desc, stock, BY_SLUG[cat],

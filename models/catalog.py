@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import pricing
@@ -21,10 +22,23 @@ if TYPE_CHECKING:
 class Category(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
+    #: The name in French; ``name_en`` in English. Either may be empty: the other is shown.
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: Shown in the shop's category list; a hidden category's page is a 404 (its products stay on sale).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
     products: Mapped[list[Product]] = relationship(back_populates="category")
+
+    def name_in(self, language: str) -> str:
+        """The name in ``language`` (fr, en), else in the other one."""
+        return (self.name_en or self.name) if language == "en" else (self.name or self.name_en)
+
+    @property
+    def display_name(self) -> str:
+        """The name in the language of the current request."""
+        return self.name_in(current_language())
 
 
 class Product(db.Model):

@@ -42,7 +42,17 @@ class CategoryView:
     id: int
     slug: str
     name: str
+    name_en: str
     position: int
+
+    @classmethod
+    def of(cls, category: Category) -> CategoryView:
+        return cls(category.id, category.slug, category.name or "", category.name_en or "", category.position)
+
+    @property
+    def display_name(self) -> str:
+        """The name in the request's language, else the other one."""
+        return Category.name_in(self, current_language())  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -169,12 +179,12 @@ def clear_cache() -> None:
 # --- reading ------------------------------------------------------------------------------
 
 def categories() -> list[CategoryView]:
-    """All categories in display order (cached per catalogue version)."""
+    """The categories the shop shows (not hidden), in display order (cached per catalogue version)."""
     current = version() if _in_request() else None
     cached = _cache.get(current, "categories")
     if cached is None:
-        cached = [CategoryView(c.id, c.slug, c.name, c.position) for c in
-                  db.session.scalars(select(Category).order_by(Category.position, Category.name))]
+        cached = [CategoryView.of(c) for c in db.session.scalars(
+            select(Category).where(Category.active.is_(True)).order_by(Category.position, Category.name))]
         _cache.put(current, "categories", cached)
     return cached
 
@@ -302,7 +312,7 @@ def product_view(slug: str) -> ProductView | None:
         cached = ProductView(
             product.id, product.slug, product.name or "", product.name_en or "", product.description or "",
             product.description_en or "", product.stock,
-            CategoryView(category.id, category.slug, category.name, category.position) if category else None,
+            CategoryView.of(category) if category else None,
             tuple(PriceView(p.amount, p.currency) for p in product.prices),
             tuple(v for v in (ImageView.of(i) for i in product.images) if v is not None),
             ImageView.of(product.main_image))

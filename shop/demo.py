@@ -17,11 +17,11 @@ from media import images
 from models import Category, DeliveryZone, PickupPoint, Price, Product
 from shop import demo_pictures
 
-CATEGORIES = [
-    ("textiles", "Pagnes & textiles"),
-    ("maison", "Maison & cuisine"),
-    ("beaute", "Beauté & bien-être"),
-    ("epicerie", "Épicerie fine"),
+CATEGORIES = [  # slug, French name, English name
+    ("textiles", "Pagnes & textiles", "Wax prints & textiles"),
+    ("maison", "Maison & cuisine", "Home & kitchen"),
+    ("beaute", "Beauté & bien-être", "Beauty & wellbeing"),
+    ("epicerie", "Épicerie fine", "Fine foods"),
 ]
 
 # slug, name, category, stock, description, {currency: minor units}
@@ -160,10 +160,12 @@ def add_demo_pictures() -> int:
 def seed_demo() -> int:
     """Add the demo catalogue where missing; return how many products were added."""
     categories = {c.slug: c for c in db.session.scalars(select(Category))}
-    for position, (slug, name) in enumerate(CATEGORIES):
+    for position, (slug, name, name_en) in enumerate(CATEGORIES):
         if slug not in categories:
-            categories[slug] = Category(slug=slug, name=name, position=position)
+            categories[slug] = Category(slug=slug, name=name, name_en=name_en, position=position)
             db.session.add(categories[slug])
+        elif not categories[slug].name_en:  # a shop seeded before categories had English names
+            categories[slug].name_en = name_en
     existing = set(db.session.scalars(select(Product.slug)))
     added = 0
     for slug, name, category, stock, description, prices in PRODUCTS:

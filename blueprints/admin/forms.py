@@ -127,7 +127,8 @@ def uploaded_images(form: ProductForm) -> list:
 
 def category_choices(form: ProductForm, categories) -> None:
     """Fill the category select from the database."""
-    form.category_id.choices = [SelectChoice("", "— none —"), *[SelectChoice(str(c.id), c.name) for c in categories]]
+    form.category_id.choices = [SelectChoice("", "— none —"), *[
+        SelectChoice(str(c.id), (c.name or c.name_en) + ("" if c.active else " (hidden)")) for c in categories]]
 
 
 def product_data(form: ProductForm):
@@ -168,6 +169,19 @@ def fill_product_form(form: ProductForm, product) -> None:
 # delivery (delivery.options)
 
 MARKET_CHOICES = [SelectChoice(c, f"{c} — {name}") for c, name in MARKETS.items()]
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Name (French)", validators=[Optional(), Length(max=120)])
+    name_en = StringField("Name (English)", validators=[Optional(), Length(max=120)],
+                          description="Customers reading the other language see the one you give.")
+    slug = StringField("Address (slug)", validators=[Optional(), Length(max=80)],
+                       description="Made from the name when left empty.")
+    position = IntegerField("Position", validators=[Optional(), NumberRange(0, 1000)], default=0,
+                            description="Smaller comes first in the shop's list.")
+    active = BooleanField("Shown in the shop", default=True,
+                          description="A hidden category leaves the list; its products stay on sale.")
+    submit = SubmitField("Save")
 
 
 class ZoneForm(FlaskForm):

@@ -30,14 +30,16 @@ from core.redirects import local_path
 from delivery import options as delivery_service
 from extensions import db, limiter, login_manager
 from merchant import accounts, actions, reports
-from models import DeliveryZone, Order, Payment, PaymentEvent, PickupPoint, Product
+from models import Category, DeliveryZone, Order, Payment, PaymentEvent, PickupPoint, Product
 from orders import fulfilment
 from payments import attention
 from providers import REGISTRY
+from shop import categories as category_service
 from shop import products as product_service
 
 from . import bp
 from .forms import (
+    CategoryForm,
     EmptyForm,
     LoginForm,
     NoteForm,
@@ -380,6 +382,44 @@ def edit_product(product_id: int):
     if request.method == "GET":
         fill_product_form(form, product)
     return _save_product(form, product)
+
+
+# categories (shop.categories)
+
+@bp.get("/categories")
+def categories():
+    """Every category, hidden ones too, with how many products each holds."""
+    return render_template("admin/categories.html", rows=category_service.all_categories())
+
+
+def _save_category(category: Category | None):
+    form = CategoryForm()
+    if request.method == "GET" and category is not None:
+        form.name.data, form.name_en.data, form.slug.data = category.name, category.name_en, category.slug
+        form.position.data, form.active.data = category.position, category.active
+    if form.validate_on_submit():
+        data = category_service.CategoryData(form.name.data or "", form.name_en.data or "", form.slug.data or "",
+                                             form.position.data or 0, bool(form.active.data))
+        try:
+            saved = category_service.save_category(category, data)
+            flash(f"Category {saved.name or saved.name_en} saved.", "success")
+            return redirect(url_for("admin.categories"), 303)
+        except category_service.CategoryError as exc:
+            db.session.rollback()
+            field = getattr(form, exc.field)
+            field.errors = [*field.errors, str(exc)]
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/category_form.html", form=form, item=category), status
+
+
+@bp.route("/categories/new", methods=["GET", "POST"])
+def new_category():
+    return _save_category(None)
+
+
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+def edit_category(category_id: int):
+    return _save_category(db.get_or_404(Category, category_id))
 
 
 # delivery and fulfilment (delivery.options, orders.fulfilment)
