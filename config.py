@@ -238,6 +238,8 @@ class ProductionConfig(Config):
     """Production: secrets and database from the environment, simulator off."""
 
     ENV_NAME = "production"
+    #: Never the demo's contact line: a shop that gives none shows none (and its dashboard says so).
+    SHOP_CONTACT = os.environ.get("SHOP_CONTACT", "")
     #: A gateway answering in test mode (Paycashless ``liveMode: false``: a sandbox key) never
     #: opens an invoice nor pays an order here (issue 31).
     LIVE_MONEY_ONLY = True

@@ -29,7 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from core.redirects import local_path
 from delivery import options as delivery_service
 from extensions import db, limiter, login_manager
-from merchant import accounts, actions, reports
+from merchant import accounts, actions, reports, setup
 from models import Category, DeliveryZone, Order, Payment, PaymentEvent, PickupPoint, Product
 from orders import fulfilment
 from payments import attention
@@ -176,7 +176,7 @@ def logout():
 @bp.get("/")
 def overview():
     """Revenue per day and currency, per-gateway conversion, what needs attention."""
-    return render_template("admin/overview.html", **reports.overview())
+    return render_template("admin/overview.html", setup=setup.checklist(), **reports.overview())
 
 
 @bp.get("/attention")
