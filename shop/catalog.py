@@ -16,6 +16,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import cast
 
 from flask import request, session, url_for
@@ -206,6 +207,41 @@ def grid(currency: str, language: str, category: Category | CategoryView | None 
                  ImageView.of(p.main_image), format_money(p.selling_price(currency) or 0, currency, language))
             for p in rows[:PER_PAGE])
         cached = GridPage(cards, page, len(rows) > PER_PAGE)
+        _cache.put(current, key, cached)
+    return cached
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    name: str
+    url: str
+
+
+#: How alike a word of the query and a word of a name must be to suggest it (difflib's ratio).
+SUGGEST_CUTOFF = 0.6
+SUGGEST_MAX = 5
+
+
+def suggestions(currency: str, language: str, query: str) -> tuple[Suggestion, ...]:
+    """For a search that found nothing: the products sold here whose names come closest to the
+    query's words ("coffee" → Café du Rwanda, "tshirt" → T-shirt…), best first (cached per version)."""
+    wanted = search.words(_clean(query))
+    if not wanted:
+        return ()
+    current = version()
+    key = ("suggest", currency, language, " ".join(wanted))
+    cached = _cache.get(current, key)
+    if cached is None:
+        scored = []
+        for product in db.session.scalars(_products_stmt(currency, None, "")).unique():
+            names = {product.name or "", product.name_en or ""}
+            name_words = [w for name in names for w in search.fold(name).replace("-", " ").split() if len(w) > 1]
+            joined = [search.fold(name).replace("-", "").replace(" ", "") for name in names]
+            score = max((SequenceMatcher(None, q, w).ratio() for q in wanted for w in name_words + joined),
+                        default=0.0)
+            if score >= SUGGEST_CUTOFF:
+                scored.append((-score, product.name_in(language), url_for("shop.product", slug=product.slug)))
+        cached = tuple(Suggestion(name, url) for _, name, url in sorted(scored)[:SUGGEST_MAX])
         _cache.put(current, key, cached)
     return cached
 

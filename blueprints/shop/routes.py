@@ -49,10 +49,12 @@ def index():
         return _not_modified(etag)
 
     def render() -> str:
-        pagination = catalog.grid(cart_service.current_currency(), current_language(), category, query,
-                                  max(page or 1, 1))
+        currency, language = cart_service.current_currency(), current_language()
+        pagination = catalog.grid(currency, language, category, query, max(page or 1, 1))
+        missed = bool(query.strip()) and not pagination.items and pagination.page == 1
         return render_template("shop/index.html", products=pagination.items, pagination=pagination,
-                               category=category, query=query)
+                               category=category, query=query,
+                               suggestions=catalog.suggestions(currency, language, query) if missed else ())
 
     return _revalidated(catalog.cached_page(render))
 
