@@ -231,9 +231,10 @@ def register_hooks(app: Flask) -> None:
         from core.money import format_money
         from providers import REGISTRY
         from shop import cart as cart_service
-        from shop.catalog import categories
+        from shop.catalog import categories, identity
 
-        context = {"shop_name": app.config["SHOP_NAME"], "money": format_money,
+        shop = identity()
+        context = {"shop_name": shop.name, "shop": shop, "money": format_money,
                    "demo_shop": demo_shop(app)}
         if not has_request_context():
             return context  # e-mails rendered by reconciliation: no session, no cart

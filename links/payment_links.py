@@ -30,7 +30,7 @@ from core.urls import external_url
 from delivery import options as delivery_service
 from extensions import db
 from mail import outbox as mail
-from models import Order, OrderLine, Payment, PaymentEvent, PaymentLink, Product, utcnow
+from models import Order, OrderLine, Payment, PaymentEvent, PaymentLink, Product, shop_identity, utcnow
 from orders import states
 from orders.lifecycle import Customer, expire_order
 from orders.states import LinkStatus, OrderStatus
@@ -308,7 +308,7 @@ def public_url(link: PaymentLink) -> str:
 def share_message(link: PaymentLink) -> str:
     """The message prefilled in WhatsApp, in the customer's language."""
     order = link.order
-    shop = current_app.config["SHOP_NAME"]
+    shop = shop_identity(current_app.config).name
     with force_locale(order.language or "fr"):
         amount = format_money(order.total, order.currency, order.language or "fr")
         if order.customer_name:

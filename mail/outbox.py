@@ -29,7 +29,7 @@ from sqlalchemy import or_, select, update
 from core.money import format_money
 from core.urls import external_url
 from extensions import db
-from models import Order, OutboxEmail, Payment, PaymentEvent, utcnow
+from models import Order, OutboxEmail, Payment, PaymentEvent, shop_identity, utcnow
 
 log = logging.getLogger(__name__)
 KINDS = ("confirmation", "receipt", "payment_failed", "shipped", "ready_for_pickup",
@@ -60,7 +60,7 @@ def enqueue(order: Order, kind: str, payment: Payment | None = None) -> OutboxEm
         return None
     context = {"order": order, "payment": payment,
                "order_url": external_url("checkout.order", token=order.token),
-               "shop_name": current_app.config["SHOP_NAME"]}
+               "shop_name": shop_identity(current_app.config).name}
     with force_locale(order.language or current_app.config.get("DEFAULT_LOCALE", "fr")):
         email = OutboxEmail(
             order_id=order.id, kind=kind, dedupe_key=key, to_address=order.customer_email,
@@ -104,7 +104,7 @@ def enqueue_merchant(order: Order, kind: str = "merchant_paid") -> list[OutboxEm
     """Tell every MERCHANT_EMAIL address about ``order`` (once each; caller commits)."""
     context = {"order": order, "admin_url": external_url("admin.order", reference=order.reference),
                "order_url": external_url("admin.order", reference=order.reference),
-               "shop_name": current_app.config["SHOP_NAME"], "payment": None}
+               "shop_name": shop_identity(current_app.config).name, "payment": None}
     written = [_write_merchant(kind, _merchant_key(kind, str(order.id), address), address,
                                lambda: _subject(kind, order), context, order.id)
                for address in merchant_addresses()]
@@ -113,7 +113,7 @@ def enqueue_merchant(order: Order, kind: str = "merchant_paid") -> list[OutboxEm
 
 def enqueue_summary(day, orders: list[Order]) -> list[OutboxEmail]:
     """The merchant's summary of what waits to be fulfilled on ``day``, once per day and address."""
-    context = {"orders": orders, "day": day, "shop_name": current_app.config["SHOP_NAME"],
+    context = {"orders": orders, "day": day, "shop_name": shop_identity(current_app.config).name,
                "queue_url": external_url("admin.to_fulfil"), "order_url": external_url("admin.to_fulfil")}
     subject = lambda: _("%(num)d order(s) to fulfil on %(day)s", num=len(orders), day=day.isoformat())  # noqa: E731
     written = [_write_merchant("merchant_summary", _merchant_key("merchant_summary", day.isoformat(), address),

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from extensions import db
-from models import Category, DeliveryZone, PickupPoint, Price, Product
+from models import Category, DeliveryZone, PickupPoint, Price, Product, shop_identity
 from payments.gateways import gateway_settings
 from providers import REGISTRY
 
@@ -30,7 +30,7 @@ class Step:
 def checklist() -> list[Step]:
     """Every step, done or not, in the order a new merchant takes them."""
     config = current_app.config
-    contact = (config.get("SHOP_CONTACT") or "").strip()
+    contact = shop_identity(config).contact
     live = [name for name in REGISTRY if (gateway_settings(config, name) or {}).get("simulated") == ""]
 
     def exists(stmt) -> bool:
@@ -38,7 +38,8 @@ def checklist() -> list[Step]:
 
     return [
         Step("contact", "The shop's own contact", bool(contact) and contact != DEMO_CONTACT,
-             "Set SHOP_CONTACT (a phone and an e-mail customers can reach): checkout shows it."),
+             "Give the shop's contact in Settings (a phone and an e-mail customers can reach; or "
+             "SHOP_CONTACT): checkout shows it."),
         Step("merchant_email", "Where paid orders are announced", bool(config.get("MERCHANT_EMAIL")),
              "Set MERCHANT_EMAIL: an e-mail for each paid order and a daily summary of what to fulfil."),
         Step("mail_server", "A mail server for receipts", bool(config.get("MAIL_SERVER")),

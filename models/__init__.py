@@ -16,10 +16,12 @@ from models.media import ImageBlob, ProductImage
 from models.merchant import AdminSession, AdminUser
 from models.orders import DELIVERY_METHODS, FULFILMENT_STATUSES, ORDER_STATUSES, Order, OrderLine
 from models.payments import ATTENTION_KINDS, PAYMENT_STATUSES, Payment, PaymentEvent
+from models.settings import Identity, ShopSettings, shop_identity
 
 __all__ = [
     "ATTENTION_KINDS", "DELIVERY_METHODS", "FULFILMENT_STATUSES", "LINK_STATUSES", "ORDER_STATUSES",
     "PAYMENT_STATUSES", "AdminSession", "AdminUser", "CatalogVersion", "Category", "DeliveryZone",
-    "ImageBlob", "Order", "OrderLine", "OutboxEmail", "Payment", "PaymentEvent", "PaymentLink",
-    "PickupPoint", "Price", "Product", "ProductImage", "UTCDateTime", "sql_list", "utcnow",
+    "Identity", "ImageBlob", "Order", "OrderLine", "OutboxEmail", "Payment", "PaymentEvent", "PaymentLink",
+    "PickupPoint", "Price", "Product", "ProductImage", "ShopSettings", "UTCDateTime", "shop_identity", "sql_list",
+    "utcnow",
 ]

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from core.references import new_reference
 from core.urls import external_url
 from extensions import db
-from models import Order, Payment, PaymentEvent, Product, utcnow
+from models import Order, Payment, PaymentEvent, Product, shop_identity, utcnow
 from orders import states
 from orders.states import AttentionKind, PaymentStatus, Rejection
 from payments import deferred, pacing
@@ -77,7 +77,7 @@ def log_event(payment: Payment | None, gateway: str, kind: str, payload: Any = N
 
 def checkout_request(order: Order, payment: Payment) -> CheckoutRequest:
     """What the gateway needs to open a payment for ``payment``."""
-    shop = current_app.config["SHOP_NAME"]
+    shop = shop_identity(current_app.config).name
     codes = dict(db.session.execute(  # one query for every line's product code
         select(Product.id, Product.irembopay_product_code)
         .where(Product.id.in_([l.product_id for l in order.lines]))

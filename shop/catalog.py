@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import cast
 
-from flask import request, session, url_for
+from flask import current_app, request, session, url_for
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -27,14 +27,14 @@ from core import pricing, search
 from core.i18n import current_language
 from core.money import format_money
 from extensions import db
-from models import Category, Price, Product, ProductImage
+from models import Category, Identity, Price, Product, ProductImage, ShopSettings, shop_identity
 from shop import cart as cart_service
 
 SEARCH_MAX = 80
 PER_PAGE = 24
 #: Cached grid pages per process (oldest dropped first); searches are the many.
 CACHE_MAX = 512
-CATALOG_TABLES = frozenset({"product", "price", "category", "product_image"})
+CATALOG_TABLES = frozenset({"product", "price", "category", "product_image", "shop_settings"})
 _UNREAD = object()
 
 
@@ -187,6 +187,17 @@ def categories() -> list[CategoryView]:
         cached = [CategoryView.of(c) for c in db.session.scalars(
             select(Category).where(Category.active.is_(True)).order_by(Category.position, Category.name))]
         _cache.put(current, "categories", cached)
+    return cached
+
+
+def identity() -> Identity:
+    """The shop's name, contact, pages (models.shop_identity), cached per catalogue version:
+    saving the settings moves the version, so every process reads them again."""
+    current = version() if _in_request() else None
+    cached = _cache.get(current, "identity")
+    if cached is None:
+        cached = shop_identity(current_app.config)
+        _cache.put(current, "identity", cached)
     return cached
 
 
@@ -412,7 +423,7 @@ def _in_request() -> bool:
 
 @event.listens_for(Session, "before_flush")
 def _flushing_catalogue(session: Session, _context, _instances) -> None:
-    catalogue = (Product, Price, Category, ProductImage)
+    catalogue = (Product, Price, Category, ProductImage, ShopSettings)  # pages show the shop's name too
     if any(isinstance(o, catalogue) for o in session.new) or \
             any(isinstance(o, catalogue) for o in session.deleted) or \
             any(isinstance(o, catalogue) and session.is_modified(o) for o in session.dirty):

@@ -81,7 +81,7 @@ def world(app, shopper):
     assert signed_in.status_code == 303
     link = create_link(LinkRequest("XOF", free=[FreeLine("Retouche", 2500)]), actor="sweep@example.com")
     real = {"reference": order.reference, "token": order.token, "slug": product.slug, "product_id": product.id,
-            "category_id": product.category_id,
+            "category_id": product.category_id, "page": "about",
             "code": link.code, "key": _a_photo_key(),
             "payment_id": order.payments[0].id, "id": event.id, "gateway": "ligdicash",
             "filename": "css/shop.css"}

@@ -9,6 +9,7 @@ import pytest
 
 from payments.gateways import enabled_gateways
 from providers import REGISTRY
+from shop import catalog
 from simulator.state import STATE
 from tests.helpers import events, let_pacing_pass, only_order, text_of
 
@@ -63,6 +64,7 @@ def test_trust_block_comes_from_the_settings(shopper, app):
     assert "Livraison à moto dans Ouagadougou en 24 h." in page and "+226 70 99 99 99" in page
     assert "Tell us within 14 days" in page  # no returns note set: the standard wording
     app.config["SHOP_CONTACT"] = ""
+    catalog.clear_cache()  # the shop's identity is cached per catalogue version (a restart, in real life)
     assert "Contact" not in plain(shopper.get("/checkout"))
 
 

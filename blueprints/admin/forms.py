@@ -184,6 +184,33 @@ class CategoryForm(FlaskForm):
     submit = SubmitField("Save")
 
 
+class ShopSettingsForm(FlaskForm):
+    """What the merchant changes often about the shop; empty fields use the environment's value."""
+
+    name = StringField("Shop name", validators=[Optional(), Length(max=120)],
+                       description="In the header, the e-mails and on the gateways' pages.")
+    contact = StringField("Contact", validators=[Optional(), Length(max=300)],
+                          description="A phone and an e-mail customers can reach, shown at checkout.")
+    delivery_note = TextAreaField("Checkout: delivery note", validators=[Optional(), Length(max=1000)])
+    returns_note = TextAreaField("Checkout: returns note", validators=[Optional(), Length(max=1000)])
+    about = TextAreaField("About us page (/about)", validators=[Optional(), Length(max=20000)],
+                          description="Empty: no page. A blank line starts a new paragraph.")
+    returns_policy = TextAreaField("Returns page (/returns)", validators=[Optional(), Length(max=20000)])
+    terms = TextAreaField("Terms of sale page (/terms)", validators=[Optional(), Length(max=20000)])
+    footer_links = TextAreaField("Footer links", validators=[Optional(), Length(max=3000)],
+                                 description="One per line: Label | https://… (at most 10).")
+    submit = SubmitField("Save")
+
+    def validate_footer_links(self, field) -> None:
+        for number, line in enumerate((field.data or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            label, bar, url = line.partition("|")
+            if not bar or not label.strip() or not url.strip().startswith(
+                    ("https://", "http://", "mailto:", "tel:", "/")):
+                raise ValidationError(f"Line {number}: write Label | https://… (or mailto:, tel:, /path).")
+
+
 class ZoneForm(FlaskForm):
     """A home delivery zone; amounts typed in major units like product prices."""
 

@@ -30,7 +30,7 @@ from core.redirects import local_path
 from delivery import options as delivery_service
 from extensions import db, limiter, login_manager
 from merchant import accounts, actions, reports, setup
-from models import Category, DeliveryZone, Order, Payment, PaymentEvent, PickupPoint, Product
+from models import Category, DeliveryZone, Order, Payment, PaymentEvent, PickupPoint, Product, ShopSettings
 from orders import fulfilment
 from payments import attention
 from providers import REGISTRY
@@ -48,6 +48,7 @@ from .forms import (
     ProductForm,
     ReasonForm,
     ShipForm,
+    ShopSettingsForm,
     ZoneForm,
     category_choices,
     fill_product_form,
@@ -382,6 +383,34 @@ def edit_product(product_id: int):
     if request.method == "GET":
         fill_product_form(form, product)
     return _save_product(form, product)
+
+
+# shop settings (models.ShopSettings)
+
+SETTINGS_FIELDS = ("name", "contact", "delivery_note", "returns_note", "about", "returns_policy", "terms",
+                   "footer_links")
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def shop_settings():
+    """The shop's name, contact, checkout notes, pages and footer links."""
+    row = db.session.get(ShopSettings, 1)
+    form = ShopSettingsForm()
+    if request.method == "GET" and row is not None:
+        for name in SETTINGS_FIELDS:
+            getattr(form, name).data = getattr(row, name)
+    if form.validate_on_submit():
+        row = row or ShopSettings(id=1)
+        for name in SETTINGS_FIELDS:
+            setattr(row, name, (getattr(form, name).data or "").strip().replace("\x00", ""))
+        db.session.add(row)
+        db.session.commit()  # the catalogue's version moves too: cached pages show the new name
+        flash("Shop settings saved.", "success")
+        return redirect(url_for("admin.shop_settings"), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/settings.html", form=form,
+                           fallback={"name": current_app.config.get("SHOP_NAME"),
+                                     "contact": current_app.config.get("SHOP_CONTACT")}), status
 
 
 # categories (shop.categories)

@@ -106,6 +106,20 @@ def market():
     return redirect(_back(), 303)
 
 
+#: The merchant's pages (dashboard → Shop settings): path → field of models.ShopSettings.
+SHOP_PAGES = {"about": "about", "returns": "returns_policy", "terms": "terms"}
+
+
+@bp.get("/<any(about, returns, terms):page>")
+def shop_page(page: str):
+    """About us, returns, terms of sale: as the merchant wrote them; a 404 until they do."""
+    text = catalog.identity().page(SHOP_PAGES[page])
+    if not text:
+        abort(404)
+    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return render_template("shop/page.html", page=page, paragraphs=paragraphs)
+
+
 @bp.post("/language")
 def language():
     """Switch the shop's language; the choice is remembered for this browser."""

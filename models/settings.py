@@ -1,0 +1,76 @@
+"""What the merchant sets in the dashboard about the shop itself: its name, contact, the checkout's
+notes, its about / returns / terms pages and footer links. One row (id 1); an empty field falls
+back to the environment's setting (``SHOP_NAME``, ``SHOP_CONTACT``…), then to the standard one."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+from models.base import UTCDateTime, utcnow
+
+#: The page fields a customer can read at /about, /returns, /terms.
+PAGES = ("about", "returns_policy", "terms")
+
+
+class ShopSettings(db.Model):
+    __tablename__ = "shop_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    contact: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    delivery_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    returns_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    about: Mapped[str] = mapped_column(Text, default="", server_default="")
+    returns_policy: Mapped[str] = mapped_column(Text, default="", server_default="")
+    terms: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: One link per line: ``Label | https://…`` (shown in the footer).
+    footer_links: Mapped[str] = mapped_column(Text, default="", server_default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The shop as customers see it, every fallback applied."""
+
+    name: str
+    contact: str
+    delivery_note: str
+    returns_note: str
+    about: str
+    returns_policy: str
+    terms: str
+    links: tuple[tuple[str, str], ...]
+
+    def page(self, field: str) -> str:
+        return getattr(self, field) if field in PAGES else ""
+
+
+def parse_links(text: str) -> tuple[tuple[str, str], ...]:
+    """``Label | https://…`` lines → (label, url); other lines are left out."""
+    found = []
+    for line in (text or "").splitlines():
+        label, _, url = line.partition("|")
+        label, url = label.strip(), url.strip()
+        if label and url.startswith(("https://", "http://", "mailto:", "tel:", "/")):
+            found.append((label[:60], url[:300]))
+    return tuple(found[:10])
+
+
+def shop_identity(config: Mapping[str, Any]) -> Identity:
+    """The shop's identity: the dashboard's settings, else ``config``'s (environment) ones."""
+    row = db.session.get(ShopSettings, 1)
+
+    def pick(field: str, key: str = "") -> str:
+        value = (getattr(row, field) or "").strip() if row is not None else ""
+        return value or (str(config.get(key) or "").strip() if key else "")
+
+    return Identity(pick("name", "SHOP_NAME") or "Comptoir", pick("contact", "SHOP_CONTACT"),
+                    pick("delivery_note", "SHOP_DELIVERY_NOTE"), pick("returns_note", "SHOP_RETURNS_NOTE"),
+                    pick("about"), pick("returns_policy"), pick("terms"),
+                    parse_links(row.footer_links if row is not None else ""))
