@@ -573,13 +573,13 @@ def _confirm_later(payment: Payment, delay: float, why: str) -> None:
 
 
 def deferred_confirm(payment_id: int) -> None:
-    """The confirmation a callback scheduled: ask the gateway once its window is open (waiting
-    for it once more if someone asked in the meantime; their answer is then already applied)."""
+    """The confirmation a callback scheduled: ask the gateway now that its window is open. If
+    someone claimed the window a moment before (another process's timer, a callback, the return
+    landing), they are asking: their answer is applied, and this one does not ask again."""
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.status not in Payment.ACTIVE:
         return
-    wait = pacing.min_interval(payment.gateway) + DEFER_MARGIN_SECONDS
-    refresh_status(payment, force=True, kind="callback-deferred", limited=False, wait=wait,
+    refresh_status(payment, force=True, kind="callback-deferred", limited=False, wait=4 * DEFER_MARGIN_SECONDS,
                    note="confirmation scheduled by a callback that could not ask at once")
 
 
