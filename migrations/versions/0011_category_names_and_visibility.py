@@ -17,12 +17,11 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('category') as batch:
-        batch.add_column(sa.Column('name_en', sa.String(length=120), server_default='', nullable=False))
-        batch.add_column(sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False))
+    # plain ALTER TABLE (no batch copy: SQLite would have to drop a table products point to)
+    op.add_column('category', sa.Column('name_en', sa.String(length=120), server_default='', nullable=False))
+    op.add_column('category', sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False))
 
 
 def downgrade():
-    with op.batch_alter_table('category') as batch:
-        batch.drop_column('active')
-        batch.drop_column('name_en')
+    for column in ('active', 'name_en'):
+        op.execute(f"ALTER TABLE category DROP COLUMN {column}")
