@@ -9,6 +9,7 @@ may pay from abroad). Errors show the market's own number and another union coun
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import phonenumbers
 from babel import Locale
@@ -91,3 +92,20 @@ def display(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def digits(phone: str | None) -> str:
+    """A stored number's digits only (``"+226 70 12 34 56"`` → ``"22670123456"``)."""
+    return "".join(ch for ch in phone or "" if ch.isascii() and ch.isdigit())
+
+
+def tel_url(phone: str | None) -> str:
+    """``tel:+22670123456``: tapping it on a phone dials the customer."""
+    return f"tel:+{digits(phone)}" if digits(phone) else ""
+
+
+def whatsapp_url(phone: str | None, text: str = "") -> str:
+    """``https://wa.me/22670123456`` (WhatsApp wants the digits, no ``+``), the message prefilled
+    when given; without a number WhatsApp asks whom to send it to."""
+    query = f"?text={quote(text, safe='')}" if text else ""
+    return f"https://wa.me/{digits(phone)}{query}"

@@ -1,8 +1,8 @@
-"""Catalogue search that ignores accents and case, the same on SQLite and PostgreSQL.
+"""Search that ignores accents and case, the same on SQLite and PostgreSQL.
 
 Each product keeps ``search_text``: its French and English names and descriptions,
 folded (``"Beurre de karité"`` → ``"beurre de karite"``), written by the app on every
-save. A search folds the query the same way and asks for every word with ``LIKE``;
+save; each order keeps one too (the customer's name and e-mail), for the dashboard. A search folds the query the same way and asks for every word with ``LIKE``;
 on PostgreSQL a trigram index (``pg_trgm``, when it could be created) serves that LIKE.
 """
 from __future__ import annotations
@@ -27,6 +27,12 @@ def search_text(product) -> str:
     """What a product is found by: both names and both descriptions, folded."""
     parts = (product.name, product.name_en, product.description, product.description_en)
     return fold(" ".join(p for p in parts if p))
+
+
+def order_search_text(order) -> str:
+    """What the dashboard finds an order by, beside its references: the customer's name and
+    e-mail, folded (``"Awa Ouédraogo"`` is found by ``"ouedraogo"``)."""
+    return fold(" ".join(p for p in (order.customer_name, order.customer_email) if p))
 
 
 def words(query: str) -> list[str]:

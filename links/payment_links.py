@@ -15,7 +15,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from urllib.parse import quote
 
 from flask import current_app
 from flask_babel import force_locale
@@ -24,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from core import phones
 from core.money import format_money
 from core.references import new_reference
 from core.urls import external_url
@@ -320,8 +320,7 @@ def share_message(link: PaymentLink) -> str:
 
 def whatsapp_url(link: PaymentLink) -> str:
     """``https://wa.me/<digits>?text=…`` (no number: WhatsApp asks whom to send it to)."""
-    digits = "".join(ch for ch in link.order.customer_phone or "" if ch.isdigit())
-    return f"https://wa.me/{digits}?text={quote(share_message(link), safe='')}"
+    return phones.whatsapp_url(link.order.customer_phone, share_message(link))
 
 
 def qr_svg(link: PaymentLink) -> str:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, case, distinct, exists, func, or_, select, union
 from sqlalchemy.orm import aliased, selectinload
 
+from core import search
 from extensions import db
 from models import Order, OrderLine, Payment, PaymentEvent, utcnow
 from payments.attention import counts
@@ -155,7 +156,8 @@ class OrderFilter:
 def _search(q: str):
     """What a merchant has in hand: order or payment reference, e-mail (any case), the
     gateway's own reference (exact), a phone number in any format (its last digits), or
-    part of the customer's name (any case)."""
+    words of the customer's name or e-mail (any case, any accents: "ouedraogo" finds
+    "Ouédraogo")."""
     q = q.strip()[:120]
     upper = q.upper()
     references = {upper, upper if upper.startswith("CMD-") else f"CMD-{upper}"}
@@ -172,8 +174,9 @@ def _search(q: str):
     if len(digits) >= 6:  # any format: "+226 70 12 34 56", "0022670123456", "70-12-34-56"
         digits = digits[2:] if digits.startswith("00") else digits.lstrip("0")
         lookups.append(select(Order.id).where(Order.customer_phone.endswith(digits, autoescape=True)))
-    if len(q) >= 2 and not digits:  # a customer's name, or part of it, in any case
-        lookups.append(select(Order.id).where(func.lower(Order.customer_name).contains(q.lower(), autoescape=True)))
+    name = search.matches(Order.search_text, q) if len(q) >= 2 and not digits else None
+    if name is not None:  # the customer's name or e-mail, or part of them: any case, any accents
+        lookups.append(select(Order.id).where(name))
     return Order.id.in_(union(*lookups))
 
 

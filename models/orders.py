@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.search import order_search_text
 from extensions import db
 from models.base import UTCDateTime, sql_list, utcnow
 from models.payments import Payment
@@ -75,6 +76,8 @@ class Order(db.Model):
     fulfilment_status: Mapped[str] = mapped_column(String(20), default="not_applicable")
     courier: Mapped[str] = mapped_column(String(80), default="")
     tracking_note: Mapped[str] = mapped_column(String(200), default="")
+    #: The customer's name and e-mail folded (core.search): the dashboard's accent-blind search.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
@@ -94,6 +97,13 @@ class Order(db.Model):
     def can_retry(self) -> bool:
         """True when the customer may start a new payment attempt."""
         return self.status == "pending" and self.active_payment is None
+
+
+@event.listens_for(Order, "before_insert")
+@event.listens_for(Order, "before_update")
+def _fold_search_text(mapper, connection, order: Order) -> None:
+    """Keep the folded search column in step with the customer's name and e-mail."""
+    order.search_text = order_search_text(order)
 
 
 # Searching by e-mail in any case uses this index (declared here, it needs the column).

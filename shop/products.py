@@ -16,11 +16,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from config import MARKETS
+from core import search
 from extensions import db
 from media import images
 from media.storage import StorageUnavailable
 from models import Category, Price, Product
 from providers.base import EXPONENTS
+
+#: At most this many characters of a dashboard search are used.
+SEARCH_MAX = 80
 
 PRICE_MAX_DIGITS = 12
 #: The largest price in minor units: with at most a million of a product in a cart line,
@@ -62,12 +66,14 @@ class PhotoChanges:
     delete_ids: set[int] = field(default_factory=set)
 
 
-def all_products() -> list[Product]:
-    """Every product, active or not, with its prices and category, by name."""
-    return list(db.session.scalars(
-        select(Product).options(selectinload(Product.prices), selectinload(Product.category))
-        .order_by(Product.name)
-    ))
+def all_products(query: str = "") -> list[Product]:
+    """Every product, active or not, with its prices and category, by name; with ``query``,
+    those whose names or descriptions (French or English) hold its words, any case or accents."""
+    stmt = select(Product).options(selectinload(Product.prices), selectinload(Product.category))
+    condition = search.matches(Product.search_text, query.strip()[:SEARCH_MAX])
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return list(db.session.scalars(stmt.order_by(Product.name)))
 
 
 def categories() -> list[Category]:

@@ -26,6 +26,7 @@ from limits import parse_many
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from core import phones
 from core.redirects import local_path
 from delivery import options as delivery_service
 from extensions import db, limiter, login_manager
@@ -88,7 +89,8 @@ def no_store(response: Response) -> Response:
 
 @bp.context_processor
 def admin_context():
-    return {"empty_form": EmptyForm(), "pretty_payload": pretty_payload}
+    return {"empty_form": EmptyForm(), "pretty_payload": pretty_payload,
+            "tel_url": phones.tel_url, "whatsapp_url": phones.whatsapp_url}
 
 
 def pretty_payload(event: PaymentEvent) -> str:
@@ -324,8 +326,9 @@ def review_callback(id: int):  # noqa: A002 (the shop's CSRF test fills <int:id>
 
 @bp.get("/products")
 def products():
-    """Every product with its prices, stock and state."""
-    return render_template("admin/products.html", products=product_service.all_products())
+    """Every product with its prices, stock and state; ``q`` searches names and descriptions."""
+    q = request.args.get("q", "")[:product_service.SEARCH_MAX]
+    return render_template("admin/products.html", products=product_service.all_products(q), q=q)
 
 
 def _product_form(product: Product | None = None) -> ProductForm:
