@@ -62,9 +62,10 @@ def parse_links(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(found[:10])
 
 
-def shop_identity(config: Mapping[str, Any]) -> Identity:
-    """The shop's identity: the dashboard's settings, else ``config``'s (environment) ones."""
-    row = db.session.get(ShopSettings, 1)
+def shop_identity(config: Mapping[str, Any], *, read: bool = True) -> Identity:
+    """The shop's identity: the dashboard's settings, else ``config``'s (environment) ones
+    (``read=False``: the environment's alone, e.g. for an error page while the database is down)."""
+    row = db.session.get(ShopSettings, 1) if read else None
 
     def pick(field: str, key: str = "") -> str:
         value = (getattr(row, field) or "").strip() if row is not None else ""

@@ -21,6 +21,7 @@ from typing import cast
 
 from flask import current_app, request, session, url_for
 from sqlalchemy import event, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from core import pricing, search
@@ -193,12 +194,16 @@ def categories() -> list[CategoryView]:
 def identity() -> Identity:
     """The shop's name, contact, pages (models.shop_identity), cached per catalogue version:
     saving the settings moves the version, so every process reads them again."""
-    current = version() if _in_request() else None
-    cached = _cache.get(current, "identity")
-    if cached is None:
-        cached = shop_identity(current_app.config)
-        _cache.put(current, "identity", cached)
-    return cached
+    try:
+        current = version() if _in_request() else None
+        cached = _cache.get(current, "identity")
+        if cached is None:
+            cached = shop_identity(current_app.config)
+            _cache.put(current, "identity", cached)
+        return cached
+    except SQLAlchemyError:  # a page (an error page) rendered while the database cannot answer
+        db.session.rollback()
+        return shop_identity(current_app.config, read=False)
 
 
 def grid(currency: str, language: str, category: Category | CategoryView | None = None, query: str = "",
