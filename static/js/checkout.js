@@ -23,7 +23,7 @@
   function showAddress() {
     var checked = form.querySelector("input[name=delivery]:checked");
     if (!address || !checked) { return; }
-    address.hidden = checked.getAttribute("data-method") === "pickup" && !address.classList.contains("has-error");
+    address.hidden = checked.getAttribute("data-method") === "pickup" && !address.classList.contains("with-error");
   }
   showAddress();
   form.addEventListener("change", function (event) {
