@@ -17,9 +17,19 @@
     var element = document.getElementById(id);
     if (element && text) { element.textContent = text; }
   }
+  // The address fields only for home delivery (the CSS does it too, with :has(), for pages without
+  // this script); fields that carry an error stay in view.
+  var address = document.getElementById("delivery-address");
+  function showAddress() {
+    var checked = form.querySelector("input[name=delivery]:checked");
+    if (!address || !checked) { return; }
+    address.hidden = checked.getAttribute("data-method") === "pickup" && !address.classList.contains("with-error");
+  }
+  showAddress();
   form.addEventListener("change", function (event) {
     var radio = event.target;
     if (radio.name !== "delivery" || !radio.checked) { return; }
+    showAddress();
     label = radio.getAttribute("data-pay") || label;
     button.textContent = label;
     show("checkout-total", radio.getAttribute("data-total"));

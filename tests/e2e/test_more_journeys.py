@@ -22,14 +22,16 @@ def test_irembopay_purchase_without_browser_return(page, step):
     add_first_product_to_cart(page, market="RWF")
     fill_checkout(page, "IremboPay")
     expect(page.get_by_role("heading", name="Pay on IremboPay")).to_be_visible()
-    order_url = page.url
-    page.locator("#pay-at-gateway").click()
-    expect(page).to_have_url(re.compile(r"/_sim/irembopay/"))
-    step(page, "gateway")
-    page.get_by_label("Mobile money number (MTN 078/079, Airtel 072/073)").fill("0781234567")
-    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
-    step(page, "gateway-paid")
-    page.goto(order_url)
+    with page.expect_popup() as opened:  # IremboPay opens in a new tab; this one waits
+        page.locator("#pay-at-gateway").click()
+    gateway = opened.value
+    expect(gateway).to_have_url(re.compile(r"/_sim/irembopay/"))
+    step(gateway, "gateway")
+    gateway.get_by_label("Mobile money number (MTN 078/079, Airtel 072/073)").fill("0781234567")
+    gateway.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    step(gateway, "gateway-paid")
+    gateway.close()
+    page.reload()
     expect_paid(page)
 
 

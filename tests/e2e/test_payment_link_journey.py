@@ -56,14 +56,15 @@ def test_merchant_makes_a_link_customer_pays_on_a_phone_merchant_sees_it_paid(pa
     customer.get_by_label("IremboPay").check()
     customer.get_by_role("button", name=re.compile(r"^Payer 25,50")).click()
     expect(customer.get_by_role("heading", name="Payer sur IremboPay")).to_be_visible()
-    order_url = customer.url
-    customer.locator("#pay-at-gateway").click()
-    expect(customer).to_have_url(re.compile(r"/_sim/irembopay/"))
-    customer.get_by_label("Mobile money number (MTN 078/079, Airtel 072/073)").fill("0780123456")
-    customer.get_by_role("button", name=re.compile(r"^Pay ")).click()
-    expect(customer.get_by_text("The payment was declined")).to_be_visible()
-    step(customer, "declined")
-    customer.goto(order_url)  # IremboPay keeps the invoice open: the customer pays another way
+    with customer.expect_popup() as opened:  # IremboPay opens in a new tab; the order page waits
+        customer.locator("#pay-at-gateway").click()
+    gateway = opened.value
+    expect(gateway).to_have_url(re.compile(r"/_sim/irembopay/"))
+    gateway.get_by_label("Mobile money number (MTN 078/079, Airtel 072/073)").fill("0780123456")
+    gateway.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect(gateway.get_by_text("The payment was declined")).to_be_visible()
+    step(gateway, "declined")
+    gateway.close()  # IremboPay keeps the invoice open: the customer pays another way
     customer.get_by_role("button", name="Payer autrement").click()
     expect(customer.get_by_role("heading", name="Paiement annulé")).to_be_visible()
     customer.get_by_label("FCFPay").check()
