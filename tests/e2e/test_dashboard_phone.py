@@ -5,6 +5,7 @@ with rows in every table. Screenshots of each page at both sizes go to $DASHBOAR
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,12 +20,14 @@ from models import DeliveryZone, Order, OrderLine, Payment, PaymentEvent, Pickup
 from tests.e2e.conftest import PHONE, _finish, _new_page
 from tests.e2e.merchant import sign_in
 
-SHOTS = Path(os.environ.get("DASHBOARD_SHOTS", "/tmp/helperA-shots"))
+SHOTS = Path(os.environ.get("DASHBOARD_SHOTS", Path(tempfile.gettempdir()) / "comptoir-dashboard-shots"))
 PAGES = {"to-fulfil": "/admin/fulfil", "links": "/admin/links/", "delivery": "/admin/delivery",
-         "attention": "/admin/attention"}
+         "attention": "/admin/attention", "overview": "/admin/", "categories": "/admin/categories",
+         "settings": "/admin/settings"}
 #: Each page's table that must have a row of data (not the "nothing yet" line).
 ROWS = {"to-fulfil": "#to-fulfil tbody tr:not(.empty)", "links": "#links tbody tr[data-code]",
-        "delivery": "#zones tbody tr:not(.empty)", "attention": "#flagged tbody tr:not(.empty)"}
+        "delivery": "#zones tbody tr:not(.empty)", "attention": "#flagged tbody tr:not(.empty)",
+        "overview": "#setup li", "categories": "#categories tbody tr", "settings": "form.settings-form textarea"}
 SIZES = {"phone": PHONE, "desktop": {"viewport": {"width": 1280, "height": 800}}}
 
 
