@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -31,7 +31,26 @@ class ShopSettings(db.Model):
     terms: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: One link per line: ``Label | https://…`` (shown in the footer).
     footer_links: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: The logo's variants in the photo storage (media.images): digest, size, widths; "" for none.
+    logo_digest: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    logo_width: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    logo_height: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    logo_widths: Mapped[str] = mapped_column(String(40), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+@dataclass(frozen=True)
+class Logo:
+    """The logo as the picture macro (templates/_images.html) reads a photo."""
+
+    digest: str
+    width: int
+    height: int
+    widths: str
+
+    @property
+    def width_list(self) -> list[int]:
+        return [int(w) for w in self.widths.split(",") if w]
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,7 @@ class Identity:
     returns_policy: str
     terms: str
     links: tuple[tuple[str, str], ...]
+    logo: Logo | None = None
 
     def page(self, field: str) -> str:
         return getattr(self, field) if field in PAGES else ""
@@ -74,4 +94,6 @@ def shop_identity(config: Mapping[str, Any], *, read: bool = True) -> Identity:
     return Identity(pick("name", "SHOP_NAME") or "Comptoir", pick("contact", "SHOP_CONTACT"),
                     pick("delivery_note", "SHOP_DELIVERY_NOTE"), pick("returns_note", "SHOP_RETURNS_NOTE"),
                     pick("about"), pick("returns_policy"), pick("terms"),
-                    parse_links(row.footer_links if row is not None else ""))
+                    parse_links(row.footer_links if row is not None else ""),
+                    Logo(row.logo_digest, row.logo_width, row.logo_height, row.logo_widths)
+                    if row is not None and row.logo_digest else None)

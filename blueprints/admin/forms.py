@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import MultipleFileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -199,6 +199,8 @@ class ShopSettingsForm(FlaskForm):
     terms = TextAreaField("Terms of sale page (/terms)", validators=[Optional(), Length(max=20000)])
     footer_links = TextAreaField("Footer links", validators=[Optional(), Length(max=3000)],
                                  description="One per line: Label | https://… (at most 10).")
+    logo = FileField("Logo (PNG, JPEG or WebP)", description="Shown in the header instead of the name.")
+    remove_logo = BooleanField("Remove the logo")
     submit = SubmitField("Save")
 
     def validate_footer_links(self, field) -> None:

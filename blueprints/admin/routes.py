@@ -30,6 +30,7 @@ from core import phones
 from core.redirects import local_path
 from delivery import options as delivery_service
 from extensions import db, limiter, login_manager
+from media import images as media_images
 from merchant import accounts, actions, reports, setup
 from models import Category, DeliveryZone, Order, Payment, PaymentEvent, PickupPoint, Product, ShopSettings
 from orders import fulfilment
@@ -402,18 +403,35 @@ def shop_settings():
     if request.method == "GET" and row is not None:
         for name in SETTINGS_FIELDS:
             getattr(form, name).data = getattr(row, name)
+    request.max_content_length = current_app.config["PRODUCT_IMAGE_MAX_BYTES"] + 64 * 1024
     if form.validate_on_submit():
+        upload = form.logo.data if form.logo.data and getattr(form.logo.data, "filename", "") else None
+        logo = None
+        if upload is not None:
+            try:
+                logo = media_images.process(product_service.read_upload(upload.stream))
+            except (media_images.ImageError, product_service.ProductError) as exc:
+                form.logo.errors = [*form.logo.errors, str(exc)]
+                return render_template("admin/settings.html", form=form, row=row, fallback=_fallbacks()), 400
+            media_images.storage().put(logo.variants)
         row = row or ShopSettings(id=1)
         for name in SETTINGS_FIELDS:
             setattr(row, name, (getattr(form, name).data or "").strip().replace("\x00", ""))
+        if logo is not None:
+            row.logo_digest, row.logo_width, row.logo_height = logo.digest, logo.width, logo.height
+            row.logo_widths = ",".join(map(str, logo.widths))
+        elif form.remove_logo.data:
+            row.logo_digest, row.logo_width, row.logo_height, row.logo_widths = "", 0, 0, ""
         db.session.add(row)
         db.session.commit()  # the catalogue's version moves too: cached pages show the new name
         flash("Shop settings saved.", "success")
         return redirect(url_for("admin.shop_settings"), 303)
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/settings.html", form=form,
-                           fallback={"name": current_app.config.get("SHOP_NAME"),
-                                     "contact": current_app.config.get("SHOP_CONTACT")}), status
+    return render_template("admin/settings.html", form=form, row=row, fallback=_fallbacks()), status
+
+
+def _fallbacks() -> dict:
+    return {"name": current_app.config.get("SHOP_NAME"), "contact": current_app.config.get("SHOP_CONTACT")}
 
 
 # categories (shop.categories)

@@ -1,5 +1,5 @@
 """shop settings the merchant edits in the dashboard: name, contact, checkout notes, pages, footer
-links (issue 32)
+links, logo (issue 32)
 
 Revision ID: 0012
 Revises: 0011
@@ -29,6 +29,10 @@ def upgrade():
         sa.Column('returns_policy', sa.Text(), server_default='', nullable=False),
         sa.Column('terms', sa.Text(), server_default='', nullable=False),
         sa.Column('footer_links', sa.Text(), server_default='', nullable=False),
+        sa.Column('logo_digest', sa.String(length=32), server_default='', nullable=False),
+        sa.Column('logo_width', sa.Integer(), server_default='0', nullable=False),
+        sa.Column('logo_height', sa.Integer(), server_default='0', nullable=False),
+        sa.Column('logo_widths', sa.String(length=40), server_default='', nullable=False),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_shop_settings')),
     )

@@ -3,6 +3,8 @@ about / returns / terms pages and footer links; customers see them at once, the 
 name, and nothing of the demo's shows. Real HTTP."""
 from __future__ import annotations
 
+import re
+
 from extensions import db
 from models import ShopSettings
 from simulator.state import STATE
@@ -59,3 +61,38 @@ def test_empty_fields_fall_back_to_the_servers_settings(admin, app, base_url):
     with Shopper(base_url) as customer:
         assert "Comptoir du Faso" in text_of(customer.get("/"))
     assert 'value="Boutique Awa"' not in admin.get("/admin/settings").text
+
+
+def _png(color=(194, 65, 12)) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (600, 200), color).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_logo_replaces_the_name_in_the_header_and_can_be_removed(admin, base_url):
+    response = admin.post("/admin/settings", SETTINGS, csrf_from="/admin/settings",
+                          files={"logo": ("logo.png", _png(), "image/png")})
+    assert response.status_code == 303
+    row = db.session.get(ShopSettings, 1)
+    assert row.logo_digest and row.logo_width == 600 and row.logo_height == 200
+    with Shopper(base_url) as customer:
+        home = customer.get("/").text
+        assert '<picture class="logo">' in home and 'alt="Boutique Awa"' in home
+        source = re.search(r'src="([^"]*/media/[^"]+)"', home.split('class="logo"')[1]).group(1)
+        picture = customer.get(source)
+        assert picture.status_code == 200 and picture.headers["Content-Type"].startswith("image/")
+    assert save(admin, remove_logo="y").status_code == 303
+    with Shopper(base_url) as customer:
+        assert 'class="logo"' not in customer.get("/").text
+
+
+def test_a_logo_that_is_not_a_picture_is_refused_and_nothing_saved(admin):
+    response = admin.post("/admin/settings", SETTINGS, csrf_from="/admin/settings",
+                          files={"logo": ("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml")})
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(ShopSettings, 1) is None
