@@ -28,6 +28,11 @@ class Category(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     #: Shown in the shop's category list; a hidden category's page is a 404 (its products stay on sale).
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    #: An optional photo, kept in the photo storage like product photos (media.images): "" for none.
+    image_digest: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    image_width: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    image_height: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    image_widths: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     products: Mapped[list[Product]] = relationship(back_populates="category")
 

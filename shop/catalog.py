@@ -46,10 +46,14 @@ class CategoryView:
     name: str
     name_en: str
     position: int
+    image: ImageView | None = None
 
     @classmethod
     def of(cls, category: Category) -> CategoryView:
-        return cls(category.id, category.slug, category.name or "", category.name_en or "", category.position)
+        image = (ImageView(category.image_digest, category.image_width, category.image_height,
+                           category.image_widths) if category.image_digest else None)
+        return cls(category.id, category.slug, category.name or "", category.name_en or "", category.position,
+                   image)
 
     @property
     def display_name(self) -> str:

@@ -1,4 +1,4 @@
-"""The merchant's categories: create, rename (French and English), order, hide."""
+"""The merchant's categories: create, rename (French and English), order, hide, give a photo."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from extensions import db
+from media import images
 from models import Category, Product
 from shop.products import slugify
 
@@ -25,6 +26,8 @@ class CategoryData:
     slug: str = ""
     position: int = 0
     active: bool = True
+    photo: bytes | None = None  # a new photo (PNG, JPEG or WebP), or None to keep the current one
+    remove_photo: bool = False
 
 
 def all_categories() -> list[tuple[Category, int]]:
@@ -47,7 +50,19 @@ def save_category(category: Category | None, data: CategoryData) -> Category:
     clash = db.session.scalar(select(Category.id).where(Category.slug == slug))
     if clash is not None and (category is None or clash != category.id):
         raise CategoryError("Another category already has this address (slug).", "slug")
+    processed = None
+    if data.photo:
+        try:
+            processed = images.process(data.photo)
+        except images.ImageError as exc:
+            raise CategoryError(str(exc), "photo") from None
     category = category or Category()
+    if processed is not None:
+        images.storage().put(processed.variants)
+        category.image_digest, category.image_width = processed.digest, processed.width
+        category.image_height, category.image_widths = processed.height, ",".join(map(str, processed.widths))
+    elif data.remove_photo:
+        category.image_digest, category.image_width, category.image_height, category.image_widths = "", 0, 0, ""
     category.name, category.name_en, category.slug = name, name_en, slug
     category.position, category.active = data.position, data.active
     db.session.add(category)

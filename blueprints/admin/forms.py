@@ -181,6 +181,8 @@ class CategoryForm(FlaskForm):
                             description="Smaller comes first in the shop's list.")
     active = BooleanField("Shown in the shop", default=True,
                           description="A hidden category leaves the list; its products stay on sale.")
+    photo = FileField("Photo (optional: PNG, JPEG or WebP)", description="Shown at the top of its page.")
+    remove_photo = BooleanField("Remove the photo")
     submit = SubmitField("Save")
 
 

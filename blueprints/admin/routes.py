@@ -447,9 +447,17 @@ def _save_category(category: Category | None):
     if request.method == "GET" and category is not None:
         form.name.data, form.name_en.data, form.slug.data = category.name, category.name_en, category.slug
         form.position.data, form.active.data = category.position, category.active
+    request.max_content_length = current_app.config["PRODUCT_IMAGE_MAX_BYTES"] + 64 * 1024
     if form.validate_on_submit():
+        upload = form.photo.data if form.photo.data and getattr(form.photo.data, "filename", "") else None
+        try:
+            photo = product_service.read_upload(upload.stream) if upload is not None else None
+        except product_service.ProductError as exc:
+            form.photo.errors = [*form.photo.errors, str(exc)]
+            return render_template("admin/category_form.html", form=form, item=category), 400
         data = category_service.CategoryData(form.name.data or "", form.name_en.data or "", form.slug.data or "",
-                                             form.position.data or 0, bool(form.active.data))
+                                             form.position.data or 0, bool(form.active.data), photo,
+                                             bool(form.remove_photo.data))
         try:
             saved = category_service.save_category(category, data)
             flash(f"Category {saved.name or saved.name_en} saved.", "success")

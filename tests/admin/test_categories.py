@@ -71,3 +71,33 @@ def test_the_dashboard_lists_hidden_categories_with_their_products(admin):
     page = text_of(admin.get("/admin/categories"))
     assert "Pagnes & textiles" in page and "Wax prints & textiles" in page
     assert admin.get("/admin/categories/999999").status_code == 404
+
+
+def test_a_category_photo_heads_its_page_and_can_be_removed(admin, base_url):
+    from io import BytesIO
+
+    from PIL import Image
+
+    png = BytesIO()
+    Image.new("RGB", (800, 300), (21, 128, 61)).save(png, "PNG")
+    response = admin.post("/admin/categories/new", category_form(), csrf_from="/admin/categories/new",
+                          files={"photo": ("wax.png", png.getvalue(), "image/png")})
+    assert response.status_code == 303
+    category = db.session.scalar(select(Category).where(Category.slug == "chaussures"))
+    assert category.image_digest and (category.image_width, category.image_height) == (800, 300)
+    with Shopper(base_url) as customer:
+        page = customer.get("/?category=chaussures").text
+        assert '<picture class="category-photo">' in page
+        source = page.split('class="category-photo"')[1].split('src="')[1].split('"')[0]
+        assert customer.get(source).status_code == 200
+    admin.post(f"/admin/categories/{category.id}", category_form(remove_photo="y"),
+               csrf_from=f"/admin/categories/{category.id}")
+    db.session.expire_all()
+    assert db.session.get(Category, category.id).image_digest == ""
+
+
+def test_a_category_photo_that_is_not_a_picture_is_refused(admin):
+    response = admin.post("/admin/categories/new", category_form(), csrf_from="/admin/categories/new",
+                          files={"photo": ("x.txt", b"not a picture", "text/plain")})
+    assert response.status_code == 400
+    assert db.session.scalar(select(Category).where(Category.slug == "chaussures")) is None
