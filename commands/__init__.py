@@ -1,4 +1,4 @@
-"""``flask`` commands for operators: demo data, reconciliation, accounts, photos to a bucket.
+"""``flask`` commands for operators: the database, demo data, reconciliation, accounts, photos to a bucket.
 
 Registered by ``app.register_commands``. Like the blueprints, the commands may import every room
 and no room imports them."""
