@@ -12,7 +12,7 @@ from models.catalog import CatalogVersion, Category, Price, Product
 from models.delivery import DeliveryZone, PickupPoint
 from models.links import LINK_STATUSES, PaymentLink
 from models.mail import OutboxEmail
-from models.media import ImageBlob, ProductImage
+from models.media import ImageBlob, ImageView, ProductImage
 from models.merchant import AdminSession, AdminUser
 from models.orders import DELIVERY_METHODS, FULFILMENT_STATUSES, ORDER_STATUSES, Order, OrderLine
 from models.payments import ATTENTION_KINDS, PAYMENT_STATUSES, Payment, PaymentEvent
@@ -21,7 +21,7 @@ from models.settings import Identity, ShopSettings, shop_identity
 __all__ = [
     "ATTENTION_KINDS", "DELIVERY_METHODS", "FULFILMENT_STATUSES", "LINK_STATUSES", "ORDER_STATUSES",
     "PAYMENT_STATUSES", "AdminSession", "AdminUser", "CatalogVersion", "Category", "DeliveryZone",
-    "Identity", "ImageBlob", "Order", "OrderLine", "OutboxEmail", "Payment", "PaymentEvent", "PaymentLink",
+    "Identity", "ImageBlob", "ImageView", "Order", "OrderLine", "OutboxEmail", "Payment", "PaymentEvent", "PaymentLink",
     "PickupPoint", "Price", "Product", "ProductImage", "ShopSettings", "UTCDateTime", "shop_identity", "sql_list",
     "utcnow",
 ]

@@ -1,6 +1,7 @@
 """Product photos: each picture's variants, and their bytes when the database stores them."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -48,3 +49,22 @@ class ImageBlob(db.Model):
     content_type: Mapped[str] = mapped_column(String(32))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+@dataclass(frozen=True)
+class ImageView:
+    """What the picture macro (templates/_images.html) needs of a stored picture, cacheable: a
+    product's photo, a category's, the shop's logo."""
+
+    digest: str
+    width: int
+    height: int
+    widths: str
+
+    @property
+    def width_list(self) -> list[int]:
+        return [int(w) for w in self.widths.split(",") if w]
+
+    @classmethod
+    def of(cls, image: ProductImage | None) -> ImageView | None:
+        return cls(image.digest, image.width, image.height, image.widths) if image else None

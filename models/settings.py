@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 from models.base import UTCDateTime, utcnow
+from models.media import ImageView
 
 #: The page fields a customer can read at /about, /returns, /terms.
 PAGES = ("about", "returns_policy", "terms")
@@ -40,20 +41,6 @@ class ShopSettings(db.Model):
 
 
 @dataclass(frozen=True)
-class Logo:
-    """The logo as the picture macro (templates/_images.html) reads a photo."""
-
-    digest: str
-    width: int
-    height: int
-    widths: str
-
-    @property
-    def width_list(self) -> list[int]:
-        return [int(w) for w in self.widths.split(",") if w]
-
-
-@dataclass(frozen=True)
 class Identity:
     """The shop as customers see it, every fallback applied."""
 
@@ -65,7 +52,7 @@ class Identity:
     returns_policy: str
     terms: str
     links: tuple[tuple[str, str], ...]
-    logo: Logo | None = None
+    logo: ImageView | None = None
 
     def page(self, field: str) -> str:
         return getattr(self, field) if field in PAGES else ""
@@ -95,5 +82,5 @@ def shop_identity(config: Mapping[str, Any], *, read: bool = True) -> Identity:
                     pick("delivery_note", "SHOP_DELIVERY_NOTE"), pick("returns_note", "SHOP_RETURNS_NOTE"),
                     pick("about"), pick("returns_policy"), pick("terms"),
                     parse_links(row.footer_links if row is not None else ""),
-                    Logo(row.logo_digest, row.logo_width, row.logo_height, row.logo_widths)
+                    ImageView(row.logo_digest, row.logo_width, row.logo_height, row.logo_widths)
                     if row is not None and row.logo_digest else None)

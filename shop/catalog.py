@@ -28,7 +28,7 @@ from core import pricing, search
 from core.i18n import current_language
 from core.money import format_money
 from extensions import db
-from models import Category, Identity, Price, Product, ProductImage, ShopSettings, shop_identity
+from models import Category, Identity, ImageView, Price, Product, ProductImage, ShopSettings, shop_identity
 from shop import cart as cart_service
 
 SEARCH_MAX = 80
@@ -59,24 +59,6 @@ class CategoryView:
     def display_name(self) -> str:
         """The name in the request's language, else the other one."""
         return Category.name_in(self, current_language())  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class ImageView:
-    """What the picture macro (templates/_images.html) needs of a ProductImage, cacheable."""
-
-    digest: str
-    width: int
-    height: int
-    widths: str
-
-    @property
-    def width_list(self) -> list[int]:
-        return [int(w) for w in self.widths.split(",") if w]
-
-    @classmethod
-    def of(cls, image: ProductImage | None) -> ImageView | None:
-        return cls(image.digest, image.width, image.height, image.widths) if image else None
 
 
 @dataclass(frozen=True)
