@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from media.storage import DatabaseStorage, ImageStorage
-from models import Product, ProductImage
+from models import ImageView, Product, ProductImage
 
 WIDTHS = (320, 640, 1280)
 FORMATS = {"webp": "image/webp", "jpg": "image/jpeg"}
@@ -134,6 +134,14 @@ def storage() -> ImageStorage:
     from flask import current_app
 
     return BACKENDS[current_app.config.get("IMAGE_STORAGE", "database")]()
+
+
+def store(data: bytes) -> ImageView:
+    """Process an uploaded picture and keep its variants in the photo storage (a category's
+    photo, the shop's logo); raises ImageError. The caller records the view it returns."""
+    processed = process(data)
+    storage().put(processed.variants)
+    return ImageView(processed.digest, processed.width, processed.height, ",".join(map(str, processed.widths)))
 
 
 # --- a product's pictures ------------------------------------------------------------------

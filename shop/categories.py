@@ -50,17 +50,16 @@ def save_category(category: Category | None, data: CategoryData) -> Category:
     clash = db.session.scalar(select(Category.id).where(Category.slug == slug))
     if clash is not None and (category is None or clash != category.id):
         raise CategoryError("Another category already has this address (slug).", "slug")
-    processed = None
+    photo = None
     if data.photo:
         try:
-            processed = images.process(data.photo)
+            photo = images.store(data.photo)
         except images.ImageError as exc:
             raise CategoryError(str(exc), "photo") from None
     category = category or Category()
-    if processed is not None:
-        images.storage().put(processed.variants)
-        category.image_digest, category.image_width = processed.digest, processed.width
-        category.image_height, category.image_widths = processed.height, ",".join(map(str, processed.widths))
+    if photo is not None:
+        category.image_digest, category.image_width = photo.digest, photo.width
+        category.image_height, category.image_widths = photo.height, photo.widths
     elif data.remove_photo:
         category.image_digest, category.image_width, category.image_height, category.image_widths = "", 0, 0, ""
     category.name, category.name_en, category.slug = name, name_en, slug

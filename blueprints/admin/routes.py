@@ -405,21 +405,20 @@ def shop_settings():
             getattr(form, name).data = getattr(row, name)
     request.max_content_length = current_app.config["PRODUCT_IMAGE_MAX_BYTES"] + 64 * 1024
     if form.validate_on_submit():
-        upload = form.logo.data if form.logo.data and getattr(form.logo.data, "filename", "") else None
+        upload = _uploaded(form.logo)
         logo = None
         if upload is not None:
             try:
-                logo = media_images.process(product_service.read_upload(upload.stream))
+                logo = media_images.store(product_service.read_upload(upload.stream))
             except (media_images.ImageError, product_service.ProductError) as exc:
                 form.logo.errors = [*form.logo.errors, str(exc)]
                 return render_template("admin/settings.html", form=form, row=row, fallback=_fallbacks()), 400
-            media_images.storage().put(logo.variants)
         row = row or ShopSettings(id=1)
         for name in SETTINGS_FIELDS:
             setattr(row, name, (getattr(form, name).data or "").strip().replace("\x00", ""))
         if logo is not None:
-            row.logo_digest, row.logo_width, row.logo_height = logo.digest, logo.width, logo.height
-            row.logo_widths = ",".join(map(str, logo.widths))
+            row.logo_digest, row.logo_width, row.logo_height, row.logo_widths = (
+                logo.digest, logo.width, logo.height, logo.widths)
         elif form.remove_logo.data:
             row.logo_digest, row.logo_width, row.logo_height, row.logo_widths = "", 0, 0, ""
         db.session.add(row)
@@ -428,6 +427,11 @@ def shop_settings():
         return redirect(url_for("admin.shop_settings"), 303)
     status = 400 if request.method == "POST" else 200
     return render_template("admin/settings.html", form=form, row=row, fallback=_fallbacks()), status
+
+
+def _uploaded(field):
+    """The file chosen in a single-file field, or None when none was."""
+    return field.data if field.data and getattr(field.data, "filename", "") else None
 
 
 def _fallbacks() -> dict:
@@ -449,7 +453,7 @@ def _save_category(category: Category | None):
         form.position.data, form.active.data = category.position, category.active
     request.max_content_length = current_app.config["PRODUCT_IMAGE_MAX_BYTES"] + 64 * 1024
     if form.validate_on_submit():
-        upload = form.photo.data if form.photo.data and getattr(form.photo.data, "filename", "") else None
+        upload = _uploaded(form.photo)
         try:
             photo = product_service.read_upload(upload.stream) if upload is not None else None
         except product_service.ProductError as exc:
