@@ -1,4 +1,5 @@
-"""Stock: reserved atomically at checkout, given back once when an unpaid order closes."""
+"""Stock: reserved atomically at checkout, given back once when an unpaid order closes, held
+again (all or nothing) when a payment arrives after the order expired."""
 from __future__ import annotations
 
 from sqlalchemy import update
@@ -13,66 +14,66 @@ class OutOfStock(Exception):
 
 def reserve_stock(product: Product, quantity: int) -> None:
     """Take ``quantity`` from stock atomically, or raise OutOfStock."""
-    result = db.session.execute(
-        update(Product)
-        .where(Product.id == product.id, Product.stock >= quantity)
-        .values(stock=Product.stock - quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not _take(product.id, quantity):
         raise OutOfStock(product.name)
 
 
 def release_stock(order: Order) -> bool:
     """Give an unpaid order's reserved stock back, once."""
-    result = db.session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.stock_released.is_(False))
-        .values(stock_released=True)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not _mark_released(order, True):
         return False
-    for line in order.lines:
-        if line.product_id is None:
-            continue  # a line that is not a catalogue product holds no stock
-        db.session.execute(
-            update(Product)
-            .where(Product.id == line.product_id)
-            .values(stock=Product.stock + line.quantity)
-            .execution_options(synchronize_session=False)
-        )
+    for product_id, quantity in _stocked_lines(order):
+        _give_back(product_id, quantity)
     return True
 
 
 def reserve_again(order: Order) -> bool:
     """Hold an expired order's stock again (a payment arrived after its reservation ended):
     every line or none. True when the stock is held (again, or never released)."""
-    result = db.session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.stock_released.is_(True))
-        .values(stock_released=False)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not _mark_released(order, False):
         return not db.session.scalar(db.select(Order.stock_released).where(Order.id == order.id))
     taken: list[tuple[int, int]] = []
-    for line in order.lines:
-        if line.product_id is None:
-            continue
-        held = db.session.execute(
-            update(Product)
-            .where(Product.id == line.product_id, Product.stock >= line.quantity)
-            .values(stock=Product.stock - line.quantity)
-            .execution_options(synchronize_session=False)
-        )
-        if held.rowcount != 1:  # one line cannot be served: give back what was taken, hold nothing
-            for product_id, quantity in taken:
-                db.session.execute(update(Product).where(Product.id == product_id)
-                                   .values(stock=Product.stock + quantity)
-                                   .execution_options(synchronize_session=False))
-            db.session.execute(update(Order).where(Order.id == order.id).values(stock_released=True)
-                               .execution_options(synchronize_session=False))
+    for product_id, quantity in _stocked_lines(order):
+        if not _take(product_id, quantity):  # one line cannot be served: give back what was taken
+            for taken_id, taken_quantity in taken:
+                _give_back(taken_id, taken_quantity)
+            _mark_released(order, True)
             return False
-        taken.append((line.product_id, line.quantity))
+        taken.append((product_id, quantity))
     return True
+
+
+def _stocked_lines(order: Order) -> list[tuple[int, int]]:
+    """(product id, quantity) of the lines that hold stock (not free lines of a payment link)."""
+    return [(line.product_id, line.quantity) for line in order.lines if line.product_id is not None]
+
+
+def _mark_released(order: Order, released: bool) -> bool:
+    """Flip ``stock_released`` to ``released`` if it is not so yet (one conditional UPDATE)."""
+    result = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.stock_released.is_(not released))
+        .values(stock_released=released)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _take(product_id: int, quantity: int) -> bool:
+    """Take ``quantity`` of a product if that many are left (never below zero)."""
+    result = db.session.execute(
+        update(Product)
+        .where(Product.id == product_id, Product.stock >= quantity)
+        .values(stock=Product.stock - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _give_back(product_id: int, quantity: int) -> None:
+    db.session.execute(
+        update(Product)
+        .where(Product.id == product_id)
+        .values(stock=Product.stock + quantity)
+        .execution_options(synchronize_session=False)
+    )
