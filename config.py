@@ -129,6 +129,9 @@ class Config:
     DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "fr")
     ORDER_EXPIRY_MINUTES = env_int("ORDER_EXPIRY_MINUTES", 30)
     CART_MAX_QUANTITY = env_int("CART_MAX_QUANTITY", 10)
+    #: A variant at or below this many units is low stock (one e-mail to the merchant, the
+    #: dashboard's list) unless its product or the dashboard's settings set another figure.
+    LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 3)
     CART_MAX_LINES = env_int("CART_MAX_LINES", 30)
     #: The order page asks the gateway at most this often per payment.
     STATUS_RECHECK_SECONDS = env_int("STATUS_RECHECK_SECONDS", 10)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import func, insert, select
 
 from extensions import db
-from models import Category, Order, OrderLine, Payment, Price, Product, utcnow
+from models import Category, Order, OrderLine, Payment, Price, Product, Variant, utcnow
 from shop.demo import seed_demo
 from core.search import fold
 
@@ -48,7 +48,12 @@ def grow_catalogue(total: int, stock: int = 1_000_000) -> list[int]:
               for pid in new for c, base in CURRENCIES.items()]
     for start in range(0, len(prices), BATCH):
         db.session.execute(insert(Price), prices[start:start + BATCH])
+    variants = [dict(product_id=pid, option1="", option2="", option3="", stock=stock, position=0,
+                     low_stock_alerted=False) for pid in new]  # each product's default variant
+    for start in range(0, len(variants), BATCH):
+        db.session.execute(insert(Variant), variants[start:start + BATCH])
     db.session.execute(Product.__table__.update().values(stock=stock))
+    db.session.execute(Variant.__table__.update().values(stock=stock))
     db.session.commit()
     return list(db.session.scalars(select(Product.id).order_by(Product.id)))
 

@@ -30,13 +30,13 @@ from core.urls import external_url
 from delivery import options as delivery_service
 from extensions import db
 from mail import outbox as mail
-from models import Order, OrderLine, Payment, PaymentEvent, PaymentLink, Product, shop_identity, utcnow
+from models import Order, OrderLine, Payment, PaymentEvent, PaymentLink, Product, Variant, shop_identity, utcnow
 from orders import states
 from orders.lifecycle import Customer, expire_order
 from orders.states import LinkStatus, OrderStatus
 from payments.attempts import refresh_status
 from providers.base import EXPONENTS
-from shop.stock import OutOfStock, reserve_stock
+from shop.stock import OutOfStock, reserve_lines
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,8 @@ class LinkError(ValueError):
 class ProductLine:
     product_id: int
     quantity: int
+    #: The variant of a product with options; None: a product without options (its default variant).
+    variant_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -176,9 +178,9 @@ def create_link(request: LinkRequest, *, actor: str) -> PaymentLink:
     link = PaymentLink(code=code, order=order, note=request.note,
                        delivery_method=request.delivery_method or None, created_by=actor[:254])
     try:
-        for line in lines:
-            if line.product is not None:  # set with product_id on every product line (_lines)
-                reserve_stock(line.product, line.quantity)
+        variants = {v.id: v for line in lines if line.product is not None for v in line.product.variants}
+        low = reserve_lines((variants[line.variant_id], line.quantity) for line in lines
+                            if line.variant_id is not None)
         if request.delivery_method:
             if request.delivery_method not in dict(delivery_choices(request.currency)):
                 raise LinkError("Choose a delivery method from the list.", "delivery_method")
@@ -186,6 +188,7 @@ def create_link(request: LinkRequest, *, actor: str) -> PaymentLink:
         db.session.add(link)
         db.session.flush()
         db.session.add(_event(order, actor, f"payment link {code} made, expires {expires_at:%Y-%m-%d %H:%M} UTC"))
+        mail.enqueue_low_stock(low)
         db.session.commit()
     except OutOfStock as exc:
         db.session.rollback()
@@ -207,24 +210,31 @@ def _lines(request: LinkRequest) -> list[OrderLine]:
     if len(request.products) + len(request.free) > MAX_LINES:
         raise LinkError(f"At most {MAX_LINES} lines on one link.", "lines")
     lines: list[OrderLine] = []
-    wanted: dict[int, int] = {}
+    wanted: dict[tuple[int, int | None], int] = {}
     for item in request.products:
         if not 1 <= item.quantity <= MAX_QUANTITY:
             raise LinkError(f"Quantities go from 1 to {MAX_QUANTITY}.", "lines")
-        wanted[item.product_id] = wanted.get(item.product_id, 0) + item.quantity
+        key = (item.product_id, item.variant_id)
+        wanted[key] = wanted.get(key, 0) + item.quantity
     products = {p.id: p for p in db.session.scalars(
-        select(Product).where(Product.id.in_(wanted)).options(selectinload(Product.prices)))}
-    for product_id, quantity in wanted.items():
+        select(Product).where(Product.id.in_({product_id for product_id, _ in wanted}))
+        .options(selectinload(Product.prices), selectinload(Product.options),
+                 selectinload(Product.variants).selectinload(Variant.prices)))}
+    for (product_id, variant_id), quantity in wanted.items():
         product = products.get(product_id)
         if product is None or not product.active:
             raise LinkError("One of the products is not on sale any more.", "lines")
-        price = product.price_in(request.currency)
+        variant = product.variant(variant_id)
+        if variant is None:
+            raise LinkError(f"Choose which {product.name} (its options) to sell.", "lines")
+        price = variant.price_in(request.currency) or product.price_in(request.currency)
         if price is None:
             raise LinkError(f"{product.name} has no price in {request.currency}.", "lines")
         if quantity > MAX_QUANTITY:
             raise LinkError(f"Quantities go from 1 to {MAX_QUANTITY}.", "lines")
-        lines.append(OrderLine(product_id=product.id, product=product, name=product.name,
-                               unit_price=price.amount, quantity=quantity, line_total=price.amount * quantity))
+        lines.append(OrderLine(product_id=product.id, product=product, variant_id=variant.id, name=product.name,
+                               variant_name=variant.label, unit_price=price.amount, quantity=quantity,
+                               line_total=price.amount * quantity))
     for free in request.free:
         description = " ".join(free.description.split())[:200]
         if not description:

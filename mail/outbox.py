@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import smtplib
 import ssl
 from datetime import timedelta
@@ -33,7 +34,7 @@ from models import Order, OutboxEmail, Payment, PaymentEvent, shop_identity, utc
 
 log = logging.getLogger(__name__)
 KINDS = ("confirmation", "receipt", "payment_failed", "shipped", "ready_for_pickup",
-         "merchant_paid", "merchant_summary")
+         "merchant_paid", "merchant_summary", "merchant_low_stock")
 #: Sent e-mails kept in memory when MAIL_BACKEND is "memory" (tests).
 MEMORY: list[EmailMessage] = []
 
@@ -117,6 +118,27 @@ def enqueue_summary(day, orders: list[Order]) -> list[OutboxEmail]:
                "queue_url": external_url("admin.to_fulfil"), "order_url": external_url("admin.to_fulfil")}
     subject = lambda: _("%(num)d order(s) to fulfil on %(day)s", num=len(orders), day=day.isoformat())  # noqa: E731
     written = [_write_merchant("merchant_summary", _merchant_key("merchant_summary", day.isoformat(), address),
+                               address, subject, context, None)
+               for address in merchant_addresses()]
+    return [e for e in written if e is not None]
+
+
+def enqueue_low_stock(variants: list) -> list[OutboxEmail]:
+    """Tell every MERCHANT_EMAIL address that ``variants`` (models.Variant) fell to their low-stock
+    threshold: one e-mail for them all, whatever the number of orders that took them there
+    (shop.stock marks each crossing once, in the transaction that made it; the caller commits)."""
+    if not variants:
+        return []
+    for variant in variants:
+        db.session.refresh(variant, ["stock"])
+    items = [{"name": v.product.name or v.product.name_en, "variant": v.label, "stock": v.stock,
+              "url": external_url("admin.edit_product", product_id=v.product_id)} for v in variants]
+    context = {"items": items, "shop_name": shop_identity(current_app.config).name,
+               "admin_url": external_url("admin.products", low="1")}
+    crossing = f"{variants[0].id}.{secrets.token_hex(4)}"  # each crossing is a new e-mail
+    subject = lambda: _("Low stock: %(name)s and %(num)d more", name=items[0]["name"], num=len(items) - 1) \
+        if len(items) > 1 else _("Low stock: %(name)s", name=items[0]["name"])  # noqa: E731
+    written = [_write_merchant("merchant_low_stock", _merchant_key("merchant_low_stock", crossing, address),
                                address, subject, context, None)
                for address in merchant_addresses()]
     return [e for e in written if e is not None]

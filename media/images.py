@@ -210,6 +210,17 @@ def url(image: ProductImage, width: int, fmt: str) -> str:
     return storage().url(key) or url_for("media.image", key=key)
 
 
+def absolute_url(image: ProductImage) -> str:
+    """The largest JPEG as an absolute URL (on ``PUBLIC_BASE_URL`` when the storage gives a
+    path): what a link preview (Open Graph, WhatsApp, Facebook) fetches."""
+    from flask import current_app
+
+    found = url(image, image.width_list[-1], "jpg")
+    if found.startswith("/"):
+        return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + found
+    return found
+
+
 def srcset(image: ProductImage, fmt: str) -> str:
     """``"/media/…-320.webp 320w, /media/…-640.webp 640w, …"``."""
     return ", ".join(f"{url(image, w, fmt)} {w}w" for w in image.width_list)

@@ -21,6 +21,7 @@ from extensions import db
 from models import Order, OrderLine, Payment, PaymentEvent, utcnow
 from payments.attention import counts
 from providers.base import to_major
+from shop import stock
 
 PAGE_SIZE = 50
 OVERVIEW_DAYS = 30
@@ -127,6 +128,10 @@ def chart(currency: str, series: list[tuple[date, int]]) -> Chart:
     return Chart(currency, CHART_WIDTH, CHART_HEIGHT, bars, top, sum(a for _, a in series))
 
 
+#: The overview lists this many low-stock variants (a link shows them all).
+LOW_STOCK_SHOWN = 10
+
+
 def overview() -> dict:
     """Everything the overview page shows, in a handful of queries."""
     revenue = revenue_by_day()
@@ -135,6 +140,7 @@ def overview() -> dict:
         "gateways": gateway_figures(),
         "attention": counts(),
         "days": OVERVIEW_DAYS,
+        "low_stock": stock.low_stock(limit=LOW_STOCK_SHOWN + 1),
     }
 
 

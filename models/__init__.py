@@ -8,7 +8,7 @@ the domain packages use the tables, never the other way round.
 from __future__ import annotations
 
 from models.base import UTCDateTime, sql_list, utcnow
-from models.catalog import CatalogVersion, Category, Price, Product
+from models.catalog import CatalogVersion, Category, Price, Product, ProductOption, Variant, VariantPrice
 from models.delivery import DeliveryZone, PickupPoint
 from models.links import LINK_STATUSES, PaymentLink
 from models.mail import OutboxEmail
@@ -22,6 +22,6 @@ __all__ = [
     "ATTENTION_KINDS", "DELIVERY_METHODS", "FULFILMENT_STATUSES", "LINK_STATUSES", "ORDER_STATUSES",
     "PAYMENT_STATUSES", "AdminSession", "AdminUser", "CatalogVersion", "Category", "DeliveryZone",
     "Identity", "ImageBlob", "ImageView", "Order", "OrderLine", "OutboxEmail", "Payment", "PaymentEvent", "PaymentLink",
-    "PickupPoint", "Price", "Product", "ProductImage", "ShopSettings", "UTCDateTime", "shop_identity", "sql_list",
+    "PickupPoint", "Price", "Product", "ProductImage", "ProductOption", "Variant", "VariantPrice", "ShopSettings", "UTCDateTime", "shop_identity", "sql_list",
     "utcnow",
 ]

@@ -117,10 +117,20 @@ class OrderLine(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     #: None for a free line of a payment link (a description and an amount, no product).
     product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    #: The variant sold (its stock was held); None for a free line.
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variant.id"))
+    #: The product's name, and the variant's option values ("M / Rouge", "" for none), as sold.
     name: Mapped[str] = mapped_column(String(200))
+    variant_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     unit_price: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     line_total: Mapped[int] = mapped_column(BigInteger)
 
     order: Mapped[Order] = relationship(back_populates="lines")
     product: Mapped[Product | None] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        """The product and its variant, as the customer, the packing slip and gateways read it:
+        "T-shirt (M / Rouge)"."""
+        return f"{self.name} ({self.variant_name})" if self.variant_name else self.name

@@ -37,6 +37,8 @@ class ShopSettings(db.Model):
     logo_width: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     logo_height: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     logo_widths: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    #: The default low-stock threshold of products that set none; None: ``LOW_STOCK_THRESHOLD``.
+    low_stock_threshold: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

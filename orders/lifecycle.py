@@ -19,7 +19,7 @@ from models import Order, OrderLine, utcnow
 from orders import states
 from orders.states import OrderStatus
 from shop.cart import PricedCart
-from shop.stock import OutOfStock, reserve_stock
+from shop.stock import OutOfStock, reserve_lines
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +77,10 @@ def place_order(cart: PricedCart, customer: Customer, checkout_key: str,
 
 def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
                   delivery: Delivery | None = None) -> Order:
-    for line in cart.lines:
-        try:
-            reserve_stock(line.product, line.quantity)
-        except OutOfStock:
-            raise CheckoutError(_("Sorry, there is not enough stock left of %(name)s.",
-                                  name=line.product.name)) from None
+    try:
+        low = reserve_lines((line.variant, line.quantity) for line in cart.lines)
+    except OutOfStock as exc:
+        raise CheckoutError(_("Sorry, there is not enough stock left of %(name)s.", name=str(exc))) from None
     minutes = current_app.config["ORDER_EXPIRY_MINUTES"]
     order = Order(
         reference=new_reference("CMD"),
@@ -100,7 +98,9 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
         lines=[
             OrderLine(
                 product_id=line.product.id,
+                variant_id=line.variant.id,
                 name=line.product.name_in(customer.language),
+                variant_name=line.variant.label,
                 unit_price=line.unit_price,
                 quantity=line.quantity,
                 line_total=line.line_total,
@@ -111,6 +111,7 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
     db.session.add(order)
     db.session.flush()
     mail.enqueue(order, "confirmation")
+    mail.enqueue_low_stock(low)
     return order
 
 

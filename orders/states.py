@@ -267,7 +267,10 @@ def _pay_order(change: Change) -> None:
         return
     received = payment.amount_received or payment.amount
     if order.status == O.EXPIRED:  # paid after its reservation ended (invoices outlive orders)
-        if reserve_again(order):
+        held, low = reserve_again(order)
+        if low:
+            mail.enqueue_low_stock(low)
+        if held:
             late = transition(order, O.PAID, actor=change.actor, when=[Order.status == O.EXPIRED],
                               why=f"payment {payment.reference} arrived after the order expired; "
                                   "its stock was held again", values={"paid_at": utcnow()}, payment=payment)

@@ -87,7 +87,7 @@ def checkout_request(order: Order, payment: Payment) -> CheckoutRequest:
         order_reference=order.reference,
         amount=payment.amount,
         currency=payment.currency,
-        lines=(*(Line(l.name, l.quantity, l.unit_price, l.line_total, codes.get(l.product_id))
+        lines=(*(Line(l.full_name, l.quantity, l.unit_price, l.line_total, codes.get(l.product_id))
                  for l in order.lines), *_delivery_line(order)),
         customer_name=order.customer_name,
         customer_email=order.customer_email,

@@ -28,14 +28,27 @@ from core import pricing, search
 from core.i18n import current_language
 from core.money import format_money
 from extensions import db
-from models import Category, Identity, ImageView, Price, Product, ProductImage, ShopSettings, shop_identity
+from models import (
+    Category,
+    Identity,
+    ImageView,
+    Price,
+    Product,
+    ProductImage,
+    ProductOption,
+    ShopSettings,
+    Variant,
+    VariantPrice,
+    shop_identity,
+)
 from shop import cart as cart_service
 
 SEARCH_MAX = 80
 PER_PAGE = 24
 #: Cached grid pages per process (oldest dropped first); searches are the many.
 CACHE_MAX = 512
-CATALOG_TABLES = frozenset({"product", "price", "category", "product_image", "shop_settings"})
+CATALOG_TABLES = frozenset({"product", "price", "category", "product_image", "shop_settings", "product_option",
+                            "variant", "variant_price"})
 _UNREAD = object()
 
 
@@ -294,7 +307,8 @@ def product_by_slug(slug: str) -> Product | None:
     return db.session.scalar(
         select(Product).where(Product.slug == slug, Product.active.is_(True))
         .options(selectinload(Product.prices), joinedload(Product.category),
-                 selectinload(Product.images))
+                 selectinload(Product.images), selectinload(Product.options),
+                 selectinload(Product.variants).selectinload(Variant.prices))
     )
 
 
@@ -302,6 +316,21 @@ def product_by_slug(slug: str) -> Product | None:
 class PriceView:
     amount: int
     currency: str
+
+
+@dataclass(frozen=True)
+class VariantView:
+    """One combination on the product page: its values, stock, own prices and photo."""
+
+    id: int
+    label: str
+    values: tuple[str, ...]
+    stock: int
+    prices: tuple[PriceView, ...]
+    image: ImageView | None
+
+    def price_in(self, currency: str) -> PriceView | None:
+        return next((p for p in self.prices if p.currency == currency), None)
 
 
 @dataclass(frozen=True)
@@ -319,9 +348,20 @@ class ProductView:
     prices: tuple[PriceView, ...]
     images: tuple[ImageView, ...]
     main_image: ImageView | None
+    #: The option names (Taille, Couleur) and the variants a customer picks from; () without options.
+    options: tuple[str, ...] = ()
+    variants: tuple[VariantView, ...] = ()
 
     def price_in(self, currency: str) -> PriceView | None:
         return next((p for p in self.prices if p.currency == currency), None)
+
+    def variant_price(self, variant: VariantView, currency: str) -> int | None:
+        """What ``variant`` costs in ``currency``: its own price (or par twin's), else the product's."""
+        own = pricing.selling_price(variant, currency)
+        return own if own is not None else self.selling_price(currency)
+
+    def variant(self, variant_id: int | None) -> VariantView | None:
+        return next((v for v in self.variants if v.id == variant_id), None)
 
     def selling_price(self, currency: str) -> int | None:
         """What a customer pays in ``currency`` (XOF and XAF at par), or None."""
@@ -353,7 +393,10 @@ def product_view(slug: str) -> ProductView | None:
             CategoryView.of(category) if category else None,
             tuple(PriceView(p.amount, p.currency) for p in product.prices),
             tuple(v for v in (ImageView.of(i) for i in product.images) if v is not None),
-            ImageView.of(product.main_image))
+            ImageView.of(product.main_image),
+            tuple(o.name for o in product.options),
+            tuple(VariantView(v.id, v.label, v.values, v.stock, tuple(PriceView(p.amount, p.currency) for p in v.prices),
+                              ImageView.of(v.image)) for v in product.variants) if product.options else ())
         _cache.put(current, key, cached)
     return cached
 
@@ -414,7 +457,8 @@ def _in_request() -> bool:
 
 @event.listens_for(Session, "before_flush")
 def _flushing_catalogue(session: Session, _context, _instances) -> None:
-    catalogue = (Product, Price, Category, ProductImage, ShopSettings)  # pages show the shop's name too
+    catalogue = (Product, Price, Category, ProductImage, ShopSettings,  # pages show the shop's name too
+                 ProductOption, Variant, VariantPrice)
     if any(isinstance(o, catalogue) for o in session.new) or \
             any(isinstance(o, catalogue) for o in session.deleted) or \
             any(isinstance(o, catalogue) and session.is_modified(o) for o in session.dirty):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from extensions import db
 from media import images
-from models import Category, DeliveryZone, PickupPoint, Price, Product
+from models import Category, DeliveryZone, PickupPoint, Price, Product, ProductOption, Variant, VariantPrice
 from shop import demo_pictures
 
 CATEGORIES = [  # slug, French name, English name
@@ -157,6 +157,30 @@ def add_demo_pictures() -> int:
     return added
 
 
+#: Demo products sold in several combinations: option names, then (values, SKU, stock, own prices).
+VARIANTS = {
+    "kitenge-chemise": (("Taille",), [
+        (("S",), "KIT-S", 3, {}), (("M",), "KIT-M", 5, {}), (("L",), "KIT-L", 6, {}), (("XL",), "KIT-XL", 4, {}),
+        (("XXL",), "KIT-XXL", 0, {"XOF": 13500, "XAF": 13500, "RWF": 29000, "NGN": 3100000, "USD": 2250}),
+    ]),
+}
+
+
+def _demo_variants(slug: str, stock: int) -> dict:
+    """The ``options`` and ``variants`` of a demo product (its default variant when it has none)."""
+    if slug not in VARIANTS:
+        return {}
+    names, rows = VARIANTS[slug]
+    variants = []
+    for position, (values, sku, units, prices) in enumerate(rows):
+        padded = (*values, "", "", "")[:3]
+        variants.append(Variant(option1=padded[0], option2=padded[1], option3=padded[2], sku=sku, stock=units,
+                                position=position,
+                                prices=[VariantPrice(currency=c, amount=a) for c, a in prices.items()]))
+    return {"options": [ProductOption(position=i, name=n) for i, n in enumerate(names)], "variants": variants,
+            "stock": sum(v.stock for v in variants)}
+
+
 def seed_demo() -> int:
     """Add the demo catalogue where missing; return how many products were added."""
     categories = {c.slug: c for c in db.session.scalars(select(Category))}
@@ -171,11 +195,11 @@ def seed_demo() -> int:
     for slug, name, category, stock, description, prices in PRODUCTS:
         if slug in existing:
             continue
-        db.session.add(Product(
-            slug=slug, name=name, description=description,
-            description_en=ENGLISH_DESCRIPTIONS.get(slug, ""), stock=stock, active=True, category=categories[category],
-            prices=[Price(currency=c, amount=a) for c, a in prices.items()],
-        ))
+        db.session.add(Product(**{
+            "slug": slug, "name": name, "description": description,
+            "description_en": ENGLISH_DESCRIPTIONS.get(slug, ""), "stock": stock, "active": True,
+            "category": categories[category], "prices": [Price(currency=c, amount=a) for c, a in prices.items()],
+            **_demo_variants(slug, stock)}))
         added += 1
     seed_delivery()
     db.session.commit()

@@ -20,8 +20,9 @@ from core import search
 from extensions import db
 from media import images
 from media.storage import StorageUnavailable
-from models import Category, Price, Product
+from models import Category, Price, Product, Variant
 from providers.base import EXPONENTS
+from shop import stock
 
 #: At most this many characters of a dashboard search are used.
 SEARCH_MAX = 80
@@ -32,6 +33,10 @@ PRICE_MAX_DIGITS = 12
 PRICE_MAX_MINOR = 10**12
 #: The most units of one product in stock (the form's bound, kept by edits that move it too).
 STOCK_MAX = 1_000_000
+
+
+#: A ProductData field the form did not carry (keep the stored value).
+UNCHANGED = object()
 
 
 class ProductError(ValueError):
@@ -55,6 +60,8 @@ class ProductData:
     prices: dict[str, str]  # currency → major units as typed ("" = not sold there)
     name_en: str = ""
     description_en: str = ""
+    #: None: the shop's default; UNCHANGED: not on the form (keep what is stored).
+    low_stock_threshold: int | None | object = UNCHANGED
 
 
 @dataclass
@@ -66,10 +73,14 @@ class PhotoChanges:
     delete_ids: set[int] = field(default_factory=set)
 
 
-def all_products(query: str = "") -> list[Product]:
+def all_products(query: str = "", low: bool = False) -> list[Product]:
     """Every product, active or not, with its prices and category, by name; with ``query``,
-    those whose names or descriptions (French or English) hold its words, any case or accents."""
-    stmt = select(Product).options(selectinload(Product.prices), selectinload(Product.category))
+    those whose names or descriptions (French or English) hold its words, any case or accents;
+    with ``low``, those with a variant at or below its low-stock threshold."""
+    stmt = select(Product).options(selectinload(Product.prices), selectinload(Product.category),
+                                   selectinload(Product.options), selectinload(Product.variants))
+    if low:
+        stmt = stmt.where(Product.id.in_({v.product_id for v in stock.low_stock()}))
     condition = search.matches(Product.search_text, query.strip()[:SEARCH_MAX])
     if condition is not None:
         stmt = stmt.where(condition)
@@ -156,6 +167,7 @@ def create_product(data: ProductData, photos: PhotoChanges | None = None) -> Pro
     _check(data, None)
     prices = _prices(data)
     product = Product(**{f: getattr(data, f) for f in TEXT_FIELDS}, stock=data.stock,
+                      low_stock_threshold=None if data.low_stock_threshold is UNCHANGED else data.low_stock_threshold,
                       irembopay_product_code=data.irembopay_product_code or None,
                       prices=[Price(currency=c, amount=a) for c, a in prices.items()])
     db.session.add(product)
@@ -175,7 +187,11 @@ def update_product(product: Product, data: ProductData, stock_seen: int,
         setattr(product, name, getattr(data, name))
     product.irembopay_product_code = data.irembopay_product_code or None
     _set_prices(product, prices)
+    if data.low_stock_threshold is not UNCHANGED:
+        product.low_stock_threshold = data.low_stock_threshold  # type: ignore[assignment]
     _move_stock(product, data.stock - stock_seen)
+    db.session.flush()
+    stock.refresh_low_marks(product)
     db.session.commit()
 
 
@@ -192,17 +208,33 @@ def _set_prices(product: Product, prices: dict[str, int]) -> None:
 
 
 def _move_stock(product: Product, delta: int) -> None:
+    """Move a product without options by ``delta`` (its default variant and its total)."""
     if delta == 0:
         return
-    if product.stock + delta > STOCK_MAX:
+    variant = product.default_variant
+    if variant is None:
+        db.session.rollback()
+        raise ProductError("This product has options: its stock is set per variant.", "stock")
+    move_variant_stock(variant, delta)
+
+
+def move_variant_stock(variant: Variant, delta: int) -> None:
+    """Move one variant's stock (and its product's total) by ``delta``, unless customers took
+    some meanwhile so that it would go below zero (ProductError, rolled back)."""
+    if delta == 0:
+        return
+    if variant.stock + delta > STOCK_MAX:
         db.session.rollback()
         raise ProductError(f"The stock can be at most {STOCK_MAX:,}.", "stock")
     result = db.session.execute(
-        update(Product).where(Product.id == product.id, Product.stock + delta >= 0,
-                              Product.stock + delta <= STOCK_MAX)
-        .values(stock=Product.stock + delta).execution_options(synchronize_session=False)
+        update(Variant).where(Variant.id == variant.id, Variant.stock + delta >= 0,
+                              Variant.stock + delta <= STOCK_MAX)
+        .values(stock=Variant.stock + delta).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.rollback()
         raise ProductError("Customers reserved some of this stock meanwhile: reload and try again.", "stock")
-    db.session.expire(product, ["stock"])
+    db.session.execute(update(Product).where(Product.id == variant.product_id)
+                       .values(stock=Product.stock + delta).execution_options(synchronize_session=False))
+    db.session.expire(variant, ["stock"])
+    db.session.expire(variant.product, ["stock"])

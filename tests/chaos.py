@@ -187,9 +187,10 @@ def run_storm(app, base_url: str, customers: int = 30, workers: int = 6, seed: i
     outcomes: list[Outcome] = []
     per_phase = max(1, customers // len(PHASES))
     with app.app_context():
-        products = list(db.session.scalars(select(Product).where(Product.active.is_(True))))
+        products = [p for p in db.session.scalars(select(Product).where(Product.active.is_(True)))
+                    if not p.options]  # customers add products by id: those without options
         for product in products:
-            product.stock = max(product.stock, (customers + killed) * 2)
+            product.variants[0].stock = product.stock = max(product.stock, (customers + killed) * 2)
         db.session.commit()
         product_ids = [p.id for p in products]
         for number, (_, faults) in enumerate(PHASES):

@@ -129,6 +129,15 @@ def transitions(payment: Payment, to: str) -> list[PaymentEvent]:
     return [e for e in events(payment, "transition") if e.status_after == to]
 
 
+def set_stock(slug: str, units: int) -> None:
+    """Give a product without options ``units`` in stock (its default variant, and its total)."""
+    product = db.session.scalar(select(Product).where(Product.slug == slug))
+    (variant,) = product.variants
+    variant.stock = units
+    product.stock = units
+    db.session.commit()
+
+
 def stock_of(slug: str) -> int:
     db.session.expire_all()
     return db.session.scalar(select(Product.stock).where(Product.slug == slug))

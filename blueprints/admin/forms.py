@@ -95,6 +95,10 @@ class ProductForm(FlaskForm):
                                         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     stock = IntegerField("Stock", validators=[InputRequired(), NumberRange(0, 1_000_000)], default=0)
     stock_seen = HiddenField()
+    low_stock_threshold = IntegerField(
+        "Low stock at", validators=[Optional(), NumberRange(0, 1_000_000)],
+        description="At or below this many units of a variant you get one e-mail and the dashboard lists it. "
+                    "Empty: the shop's default (Settings).")
     active = BooleanField("On sale", default=True)
     irembopay_product_code = StringField("IremboPay product code", validators=[Optional(), Length(max=64)])
     submit = SubmitField("Save")
@@ -147,6 +151,7 @@ def product_data(form: ProductForm):
         active=bool(form.active.data),
         irembopay_product_code=(form.irembopay_product_code.data or "").strip(),
         prices={c: getattr(form, f"price_{c}").data or "" for c in MARKETS},
+        low_stock_threshold=form.low_stock_threshold.data,
     )
 
 
@@ -159,6 +164,7 @@ def fill_product_form(form: ProductForm, product) -> None:
     form.category_id.data = str(product.category_id or "")
     form.stock.data = product.stock
     form.stock_seen.data = str(product.stock)
+    form.low_stock_threshold.data = product.low_stock_threshold
     form.active.data = product.active
     form.irembopay_product_code.data = product.irembopay_product_code or ""
     for price in product.prices:

@@ -26,6 +26,7 @@ from limits import parse_many
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from config import MARKETS
 from core import phones
 from core.redirects import local_path
 from delivery import options as delivery_service
@@ -36,8 +37,11 @@ from models import Category, DeliveryZone, Order, Payment, PaymentEvent, PickupP
 from orders import fulfilment
 from payments import attention
 from providers import REGISTRY
+from providers.base import to_major
 from shop import categories as category_service
 from shop import products as product_service
+from shop import stock as stock_service
+from shop import variants as variant_service
 
 from . import bp
 from .forms import (
@@ -329,7 +333,9 @@ def review_callback(id: int):  # noqa: A002 (the shop's CSRF test fills <int:id>
 def products():
     """Every product with its prices, stock and state; ``q`` searches names and descriptions."""
     q = request.args.get("q", "")[:product_service.SEARCH_MAX]
-    return render_template("admin/products.html", products=product_service.all_products(q), q=q)
+    low = request.args.get("low") == "1"
+    return render_template("admin/products.html", products=product_service.all_products(q, low), q=q, low=low,
+                           low_ids={v.id for v in stock_service.low_stock()})
 
 
 def _product_form(product: Product | None = None) -> ProductForm:
@@ -387,6 +393,76 @@ def edit_product(product_id: int):
     if request.method == "GET":
         fill_product_form(form, product)
     return _save_product(form, product)
+
+
+# variants (shop.variants): option names, then one row per combination
+
+#: Empty rows the variants page offers for new combinations.
+NEW_VARIANT_ROWS = 3
+
+
+def _variant_rows(form) -> list[variant_service.VariantRow]:
+    """The variants page's rows as typed (``v-<n>-…`` fields; garbage becomes a clear error)."""
+    rows = []
+    count = form.get("rows", "0")
+    for n in range(min(int(count) if count.isdigit() else 0, variant_service.MAX_VARIANTS + NEW_VARIANT_ROWS)):
+        get = lambda name, n=n: (form.get(f"v-{n}-{name}") or "").replace("\x00", "")  # noqa: E731
+        raw_id, raw_stock, raw_seen, raw_image = get("id"), get("stock").strip(), get("stock_seen"), get("image")
+        if raw_stock and not (raw_stock.isascii() and raw_stock.isdigit() and len(raw_stock) <= 7):
+            raise variant_service.VariantError("The stock is a whole number from 0 up.", "stock", n)
+        rows.append(variant_service.VariantRow(
+            id=int(raw_id) if raw_id.isdigit() and len(raw_id) < 10 else None,
+            values=tuple(get(f"option{i}")[:200] for i in (1, 2, 3)),
+            sku=get("sku")[:200],
+            stock=int(raw_stock) if raw_stock else 0,
+            stock_seen=int(raw_seen) if raw_seen.isdigit() and len(raw_seen) <= 7 else None,
+            prices={c: get(f"price_{c}")[:20] for c in MARKETS},
+            image_id=int(raw_image) if raw_image.isdigit() and len(raw_image) < 10 else None,
+            delete=get("delete") == "1"))
+    return rows
+
+
+@bp.route("/products/<int:product_id>/variants", methods=["GET", "POST"])
+def product_variants(product_id: int):
+    """A product's options (up to three) and variants: SKU, stock, own prices, photo."""
+    product = db.get_or_404(Product, product_id)
+    error, status = None, 200
+    names = [o.name for o in product.options]
+    rows = _stored_rows(product)
+    if request.method == "POST":
+        names = [request.form.get(f"option_{i}", "")[:200] for i in range(3)]
+        try:
+            rows = []
+            rows = _variant_rows(request.form)
+            if request.form.get("action") == "generate":
+                values = [request.form.get(f"values_{i}", "")[:2000].split(",") for i in range(3)]
+                have = {v.values for v in product.variants}
+                missing = variant_service.combinations(
+                    [vs for vs, name in zip(values, names, strict=True) if name.strip()], have)
+                rows = [r for r in rows if not r.blank] + [
+                    variant_service.VariantRow(id=None, values=combo) for combo in missing]
+                if not missing:
+                    raise variant_service.VariantError(
+                        "Type each option's values (S, M, L) to add their missing combinations.", "options")
+            variant_service.save(product, names, rows)
+            flash(f"Variants of {product.name or product.name_en} saved.", "success")
+            return redirect(url_for("admin.product_variants", product_id=product.id), 303)
+        except variant_service.VariantError as exc:  # the page again, as typed, the reason at its row
+            db.session.rollback()
+            product = db.get_or_404(Product, product_id)
+            error, status = exc, 400
+            rows = [r for r in rows if not r.blank] or _stored_rows(product)
+    blank = variant_service.VariantRow(id=None, values=("", "", ""))
+    return render_template("admin/variants.html", product=product, names=(names + ["", "", ""])[:3],
+                           rows=rows + [blank] * NEW_VARIANT_ROWS, error=error), status
+
+
+def _stored_rows(product: Product) -> list[variant_service.VariantRow]:
+    """The product's variants as the page's rows (prices back in major units)."""
+    return [variant_service.VariantRow(
+        id=v.id, values=(v.option1, v.option2, v.option3), sku=v.sku or "", stock=v.stock, stock_seen=v.stock,
+        prices={p.currency: str(to_major(p.amount, p.currency)) for p in v.prices}, image_id=v.image_id)
+        for v in product.variants]
 
 
 # shop settings (models.ShopSettings)

@@ -61,7 +61,14 @@ class LinkForm(FlaskForm):
 
     def __init__(self, *args, products=(), **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [SelectChoice("", "— none —"), *[SelectChoice(str(p.id), p.name) for p in products]]
+        #: variant id → its product's id (the select's "v<id>" values)
+        self.variant_products = {v.id: p.id for p in products for v in p.variants}
+        choices = [SelectChoice("", "— none —")]
+        for p in products:  # a product without options by its id; each variant of one with options
+            if p.has_options:
+                choices += [SelectChoice(f"v{v.id}", f"{p.name} — {v.label}") for v in p.variants]
+            else:
+                choices.append(SelectChoice(str(p.id), p.name))
         for row in self.products:
             row.product_id.choices = choices
         self.delivery_method.choices = [SelectChoice("", "— no delivery —")]
@@ -82,8 +89,8 @@ class LinkForm(FlaskForm):
     def link_request(self) -> link_service.LinkRequest:
         """The validated form as a LinkRequest (amounts parsed exactly; LinkError on a bad one)."""
         currency = self.currency.data
-        products = [link_service.ProductLine(int(row.product_id.data), row.quantity.data or 1)
-                    for row in self.products if (row.product_id.data or "").isdigit()]
+        products = [_product_line(row.product_id.data or "", row.quantity.data or 1, self.variant_products)
+                    for row in self.products if _chosen(row.product_id.data or "")]
         free = []
         for row in self.free:
             description, amount = (row.text.data or "").strip(), (row.amount.data or "").strip()
@@ -100,3 +107,15 @@ class LinkForm(FlaskForm):
             note=(self.note.data or "").strip(), expiry_days=self.expiry_days.data,
             delivery_method=self.delivery_method.data or "",
         )
+
+
+def _chosen(value: str) -> bool:
+    return value.isdigit() or (value[:1] == "v" and value[1:].isdigit())
+
+
+def _product_line(value: str, quantity: int, variant_products: dict[int, int]) -> link_service.ProductLine:
+    """A product row's choice: "12" (product 12, no options) or "v34" (variant 34 of its product)."""
+    if value.startswith("v"):
+        variant_id = int(value[1:])
+        return link_service.ProductLine(variant_products.get(variant_id, 0), quantity, variant_id)
+    return link_service.ProductLine(int(value), quantity)

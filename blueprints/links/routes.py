@@ -7,6 +7,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import force_locale
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from blueprints.admin import routes as admin_routes
 from blueprints.checkout.forms import gateway_choices
@@ -120,7 +121,8 @@ def index():
 
 
 def _products():
-    return list(db.session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.name)))
+    return list(db.session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.name)
+                                   .options(selectinload(Product.options), selectinload(Product.variants))))
 
 
 @admin_bp.route("/new", methods=["GET", "POST"])

@@ -19,6 +19,7 @@ CACHE = "public, max-age=31536000, immutable"
 bp.add_app_template_global(images.srcset, "image_srcset")
 bp.add_app_template_global(images.fallback_url, "image_fallback")
 bp.add_app_template_global(images.url, "image_url")
+bp.add_app_template_global(images.absolute_url, "image_absolute")
 
 
 @bp.get("/<key>")

@@ -27,18 +27,23 @@ def market_name(code: str) -> str:
 
 class AddToCartForm(FlaskForm):
     product_id = HiddenField(validators=[DataRequired()])
+    #: The combination picked (radio buttons on the product page); none for a product without options.
+    variant_id = HiddenField()
     quantity = IntegerField(_l("Quantity"), default=1, validators=[InputRequired(), NumberRange(1, 999)])
     submit = SubmitField(_l("Add to cart"))
 
 
 class UpdateCartForm(FlaskForm):
-    product_id = HiddenField(validators=[DataRequired()])
+    #: The cart line: its variant, or (a product without options) the product.
+    product_id = HiddenField()
+    variant_id = HiddenField()
     quantity = IntegerField(_l("Quantity"), validators=[InputRequired(), NumberRange(0, 999)])
     submit = SubmitField(_l("Update"))
 
 
 class RemoveFromCartForm(FlaskForm):
-    product_id = HiddenField(validators=[DataRequired()])
+    product_id = HiddenField()
+    variant_id = HiddenField()
     submit = SubmitField(_l("Remove"))
 
 
@@ -53,7 +58,16 @@ class LanguageForm(FlaskForm):
     language = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
 
 
+def _id(raw: str | None) -> int | None:
+    raw = raw or ""
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
 def product_id_of(form) -> int | None:
     """The form's product id as an int, or None when it is not a number."""
-    raw = form.product_id.data or ""
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return _id(form.product_id.data)
+
+
+def variant_id_of(form) -> int | None:
+    """The form's variant id as an int, or None when there is none (or not a number)."""
+    return _id(form.variant_id.data)

@@ -7,7 +7,9 @@ from flask_babel import refresh
 
 from core import phones
 from core.i18n import LANGUAGES, current_language, format_when
+from core.money import to_major
 from core.redirects import local_path
+from core.urls import external_url
 from orders.lifecycle import find_by_token
 from shop import cart as cart_service
 from shop import catalog
@@ -21,6 +23,7 @@ from .forms import (
     UpdateCartForm,
     market_name,
     product_id_of,
+    variant_id_of,
 )
 
 #: No catalogue has this many pages; a larger number would overflow the database's OFFSET.
@@ -31,7 +34,9 @@ MAX_PAGE = 100_000
 def language_context() -> dict:
     """What every page needs to speak the customer's language (``<html lang>``, the switcher)."""
     return {"current_language": current_language(), "languages": LANGUAGES, "market_name": market_name,
-            "when": format_when, "phone_example": phones.example, "phone_display": phones.display}
+            "when": format_when, "phone_example": phones.example, "phone_display": phones.display,
+            "whatsapp_share": lambda text: phones.whatsapp_url("", text), "external_url": external_url,
+            "major_units": lambda amount, currency: str(to_major(amount, currency))}
 
 
 @bp.get("/")
@@ -82,13 +87,23 @@ def _revalidated(body: str):
 def product(slug: str):
     """One product: description, price in the market's currency, stock."""
     item = catalog.product_view(slug) or abort(404)
+    chosen = None
+    if "variant" in request.args:  # a combination picked (its own link, or the form without JavaScript)
+        raw = request.args.get("variant", "")
+        chosen = item.variant(int(raw)) if raw.isdigit() and len(raw) < 10 else None
+        if chosen is None or len(request.args) > 1:  # one page per real variant: nothing else is cached
+            return redirect(url_for("shop.product", slug=slug, variant=chosen.id if chosen else None), 301)
     etag = catalog.page_etag()
     if etag and etag in request.if_none_match:
         return _not_modified(etag)
+    currency = cart_service.current_currency()
+    if chosen is None and item.variants:  # the first combination in stock, else the first
+        chosen = next((v for v in item.variants if v.stock > 0), item.variants[0])
 
     def render() -> str:
-        return render_template("shop/product.html", product=item, form=AddToCartForm(product_id=item.id),
-                               price=item.selling_price(cart_service.current_currency()))
+        price = item.variant_price(chosen, currency) if chosen else item.selling_price(currency)
+        return render_template("shop/product.html", product=item, chosen=chosen, price=price,
+                               form=AddToCartForm(product_id=item.id, variant_id=chosen.id if chosen else None))
 
     return _revalidated(catalog.cached_page(render))
 
@@ -178,11 +193,11 @@ def cart_add():
         flash(_("Choose a quantity between 1 and the stock available."), "error")
         return redirect(_back(), 303)
     try:
-        item = cart_service.add(product_id, form.quantity.data)
+        item = cart_service.add(product_id, form.quantity.data, variant_id_of(form))
     except cart_service.CartError as exc:
         flash(str(exc), "error")
         return redirect(_back(), 303)
-    flash(_("%(name)s added to your cart.", name=item.name), "success")
+    flash(_("%(name)s added to your cart.", name=cart_service.display_name(item)), "success")
     return redirect(url_for("shop.cart"), 303)
 
 
@@ -190,12 +205,12 @@ def cart_add():
 def cart_update():
     """Change a cart line's quantity (zero removes it)."""
     form = UpdateCartForm()
-    product_id = product_id_of(form)
-    if not form.validate_on_submit() or product_id is None:
+    line = cart_service.line_id(product_id_of(form), variant_id_of(form))
+    if not form.validate_on_submit() or line is None:
         flash(_("Quantities are whole numbers from 0 up."), "error")
         return redirect(url_for("shop.cart"), 303)
     try:
-        cart_service.set_quantity(product_id, form.quantity.data)
+        cart_service.set_quantity(line, form.quantity.data)
     except cart_service.CartError as exc:
         flash(str(exc), "error")
     return redirect(url_for("shop.cart"), 303)
@@ -205,7 +220,7 @@ def cart_update():
 def cart_remove():
     """Remove a line from the cart."""
     form = RemoveFromCartForm()
-    product_id = product_id_of(form)
-    if form.validate_on_submit() and product_id is not None:
-        cart_service.remove(product_id)
+    line = cart_service.line_id(product_id_of(form), variant_id_of(form))
+    if form.validate_on_submit() and line is not None:
+        cart_service.remove(line)
     return redirect(url_for("shop.cart"), 303)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from models import Order, Payment
-from tests.helpers import count, only_order, stock_of, text_of
+from tests.helpers import count, only_order, set_stock, stock_of, text_of
 
 
 @pytest.mark.parametrize("field,value,message", [
@@ -52,14 +52,9 @@ def test_order_snapshot_and_stock_reservation(shopper):
 
 def test_not_enough_stock_at_checkout(shopper, ctx):
     """F1 (sequential): another buyer took the stock between cart and checkout."""
-    from sqlalchemy import select
 
-    from extensions import db
-    from models import Product
     shopper.add_to_cart("canari-terre-cuite", 5)
-    product = db.session.scalar(select(Product).where(Product.slug == "canari-terre-cuite"))
-    product.stock = 2
-    db.session.commit()
+    set_stock("canari-terre-cuite", 2)
     response = shopper.checkout()
     # the cart is re-priced and clamped to the stock left; the order takes what exists
     assert response.status_code == 303

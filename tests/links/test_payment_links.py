@@ -17,7 +17,7 @@ from models import Order, OrderLine, OutboxEmail, Payment, PaymentEvent, Payment
 from orders import states
 from orders.lifecycle import due_for_expiry, expire_order
 from tests.admin.conftest import EMAIL, PASSWORD, AdminActions
-from tests.helpers import CUSTOMER, Shopper, stock_of, text_of
+from tests.helpers import CUSTOMER, Shopper, set_stock, stock_of, text_of
 
 LINK_PATH = re.compile(r"/admin/links/([a-z0-9]+)$")
 
@@ -135,9 +135,7 @@ def test_amounts_parse_without_floats():
 
 
 def test_a_link_that_cannot_be_sold_stores_nothing(admin):
-    product = db.session.get(Product, product_id("savon-noir"))
-    product.stock = 1
-    db.session.commit()
+    set_stock("savon-noir", 1)
     response = admin.post("/admin/links/new", link_form(products=[("savon-noir", 3)]), csrf_from="/admin/links/new")
     assert response.status_code == 400 and "not enough stock" in text_of(response)
     empty = admin.post("/admin/links/new", link_form(), csrf_from="/admin/links/new")

@@ -18,7 +18,7 @@ from models import Order, PaymentEvent, Product
 from orders.lifecycle import CheckoutError, Customer, place_order
 from shop.cart import CartLine, PricedCart
 from simulator.state import STATE
-from tests.helpers import events, only_order, stock_of, transitions
+from tests.helpers import events, only_order, set_stock, stock_of, transitions
 
 
 @pytest.fixture(autouse=True)
@@ -61,9 +61,8 @@ def test_fifty_identical_callbacks_in_parallel(shopper):
 def test_hundred_buyers_for_ten_units(app):
     """F1: exactly ten orders get the ten units; the others are told; stock never negative."""
     with app.app_context():
+        set_stock("savon-noir", 10)
         product = db.session.scalar(select(Product).where(Product.slug == "savon-noir"))
-        product.stock = 10
-        db.session.commit()
         product_id, name, price = product.id, product.name, product.price_in("XOF").amount
     barrier = threading.Barrier(100, timeout=60)
 

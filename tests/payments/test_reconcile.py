@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from extensions import db
-from models import OutboxEmail, Product, utcnow
+from models import OutboxEmail, utcnow
 from payments.reconcile import reconcile_once
 from simulator.state import STATE
-from tests.helpers import events, let_pacing_pass, only_order, stock_of
+from tests.helpers import events, let_pacing_pass, only_order, set_stock, stock_of
 
 
 def pay_without_callbacks(shopper, gateway_page):
@@ -91,8 +91,7 @@ def test_late_success_when_the_stock_is_gone_is_flagged_for_refund_with_the_amou
     with app.app_context():
         reconcile_once(now=utcnow() + timedelta(minutes=31))
     order = only_order()
-    db.session.execute(update(Product).where(Product.slug == "pagne-wax-6-yards").values(stock=0))
-    db.session.commit()
+    set_stock("pagne-wax-6-yards", 0)
     pay_without_callbacks(shopper, redirect.headers["Location"])
     let_pacing_pass()
     with app.app_context():

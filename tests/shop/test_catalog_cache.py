@@ -4,12 +4,12 @@ returning browser whose page has not changed."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, select, text
 
 from extensions import db
 from models import Category, Product
 from shop import catalog
-from tests.helpers import count_queries, stock_of, text_of
+from tests.helpers import count_queries, set_stock, stock_of, text_of
 
 
 @pytest.fixture(autouse=True)
@@ -37,8 +37,7 @@ def test_price_and_name_changes_show_at_once(shopper, ctx):
 
 def test_stock_taken_by_a_bulk_update_and_by_checkout_shows(shopper, ctx):
     shopper.get("/")
-    db.session.execute(update(Product).where(Product.slug == "savon-noir").values(stock=1))
-    db.session.commit()
+    set_stock("savon-noir", 1)  # the variant's and the product's columns, as shop.stock moves them
     shopper.add_to_cart("savon-noir")
     assert shopper.checkout().status_code == 303  # the last unit reserved at checkout
     assert stock_of("savon-noir") == 0
@@ -138,8 +137,8 @@ def test_a_cached_page_carries_each_browsers_own_csrf_token(base_url, ctx):
 
 def test_product_page_follows_stock_and_price(shopper, ctx):
     assert "in stock" in text_of(shopper.get("/products/savon-noir"))
+    set_stock("savon-noir", 0)
     product = _product("savon-noir")
-    product.stock = 0
     next(p for p in product.prices if p.currency == "XOF").amount = 123_400
     db.session.commit()
     page = text_of(shopper.get("/products/savon-noir"))

@@ -1,0 +1,210 @@
+"""A product's options and variants as the merchant edits them: up to three option names (Taille,
+Couleur…) and one variant per combination offered, each with its SKU, stock, optional prices per
+market (overriding the product's) and an optional photo among the product's.
+
+Saving is all or nothing: every row is checked first (VariantError names the row and the field),
+then the product's variants are locked (the same order a checkout takes them in: variants, then
+the product), stock moves by the difference from what the form showed (units customers reserved
+meanwhile are not given back twice), and the product's total is set to the sum.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+
+from config import MARKETS
+from extensions import db
+from models import OrderLine, Product, ProductOption, Variant, VariantPrice
+from models.catalog import MAX_OPTIONS
+from shop import stock
+from shop.products import STOCK_MAX, ProductError, to_minor
+
+OPTION_MAX = 40
+VALUE_MAX = 60
+SKU_MAX = 64
+#: The most variants one product may have (a wide size × colour grid fits).
+MAX_VARIANTS = 100
+
+
+class VariantError(ProductError):
+    """A row cannot be saved; ``row`` is its index on the form (None: the option names)."""
+
+    def __init__(self, message: str, field: str = "", row: int | None = None):
+        super().__init__(message, field)
+        self.row = row
+
+
+@dataclass
+class VariantRow:
+    """One row of the form: an existing variant (``id``) or a new one (``id`` None)."""
+
+    id: int | None
+    values: tuple[str, ...]  # one per option, in option order
+    sku: str = ""
+    stock: int = 0
+    #: The stock the form showed for an existing variant (None: a new one).
+    stock_seen: int | None = None
+    prices: dict[str, str] = field(default_factory=dict)  # currency → major units as typed
+    image_id: int | None = None
+    delete: bool = False
+
+    @property
+    def blank(self) -> bool:
+        """An unused "new variant" row: nothing typed."""
+        return self.id is None and not any(self.values) and not self.sku and not self.stock \
+            and not any(v.strip() for v in self.prices.values())
+
+
+def option_names(raw: list[str]) -> list[str]:
+    """The option names typed, blanks dropped, checked (at most three, distinct, short)."""
+    names = [" ".join(n.split()) for n in raw if n and n.strip()]
+    if len(names) > MAX_OPTIONS:
+        raise VariantError(f"At most {MAX_OPTIONS} options.", "options")
+    if any(len(n) > OPTION_MAX for n in names):
+        raise VariantError(f"An option name has at most {OPTION_MAX} characters.", "options")
+    if len({n.casefold() for n in names}) != len(names):
+        raise VariantError("Two options have the same name.", "options")
+    return names
+
+
+def save(product: Product, names: list[str], rows: list[VariantRow]) -> None:
+    """Store the options and variants (all or nothing; VariantError, nothing written)."""
+    names = option_names(names)
+    kept = [(i, r) for i, r in enumerate(rows) if not r.delete and not r.blank]
+    existing = {v.id: v for v in product.variants}
+    _check_rows(product, names, kept, existing)
+    deleted = [existing[r.id] for r in rows if r.delete and r.id in existing]
+    _check_deletable(deleted)
+
+    # lock the product's variants (checkout's order: variants, then the product), then move
+    db.session.execute(select(Variant.id).where(Variant.product_id == product.id)
+                       .order_by(Variant.id).with_for_update())
+    _set_options(product, names)
+    for variant in deleted:
+        product.variants.remove(variant)
+    position = 0
+    for _index, row in kept:
+        found = existing.get(row.id) if row.id is not None else None
+        padded = (*row.values, "", "", "")[:MAX_OPTIONS]
+        if found is None:
+            variant = Variant(stock=row.stock)
+            product.variants.append(variant)
+        else:
+            variant = found
+            delta = row.stock - (row.stock_seen if row.stock_seen is not None else variant.stock)
+            if delta:
+                moved = db.session.execute(
+                    update(Variant).where(Variant.id == variant.id, Variant.stock + delta >= 0,
+                                          Variant.stock + delta <= STOCK_MAX)
+                    .values(stock=Variant.stock + delta).execution_options(synchronize_session=False))
+                if moved.rowcount != 1:
+                    db.session.rollback()
+                    raise VariantError("Customers reserved some of this stock meanwhile: reload and try again.",
+                                       "stock", _index)
+                db.session.expire(variant, ["stock"])
+        variant.option1, variant.option2, variant.option3 = padded
+        variant.sku = row.sku or None
+        variant.position = position
+        variant.image_id = row.image_id
+        _set_prices(variant, {c: to_minor(v, c) for c, v in row.prices.items() if c in MARKETS and v.strip()})
+        position += 1
+    db.session.flush()
+    db.session.execute(update(Product).where(Product.id == product.id).values(
+        stock=select(func.coalesce(func.sum(Variant.stock), 0)).where(Variant.product_id == product.id)
+        .scalar_subquery()).execution_options(synchronize_session=False))
+    db.session.expire(product, ["stock"])
+    stock.refresh_low_marks(product)
+    db.session.commit()
+
+
+def combinations(values: list[list[str]], have: set[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Every combination of the options' values (S, M × Rouge, Bleu) not offered yet."""
+    lists = [[" ".join(v.split()) for v in vs if v.strip()] for vs in values if vs]
+    if not lists or any(not vs for vs in lists):
+        return []
+    seen = {tuple(x.casefold() for x in h) for h in have}
+    return [combo for combo in itertools.product(*lists) if tuple(x.casefold() for x in combo) not in seen]
+
+
+def _check_rows(product: Product, names: list[str], kept: list[tuple[int, VariantRow]],
+                existing: dict[int, Variant]) -> None:
+    if not kept:
+        raise VariantError("Keep at least one variant (a product without options has one).", "variants")
+    if len(kept) > MAX_VARIANTS:
+        raise VariantError(f"At most {MAX_VARIANTS} variants per product.", "variants")
+    if not names and len(kept) > 1:
+        raise VariantError("Several variants need at least one option (e.g. Taille) to tell them apart.", "options")
+    images = {i.id for i in product.images}
+    combos: set[tuple[str, ...]] = set()
+    skus: set[str] = set()
+    for index, row in kept:
+        if row.id is not None and row.id not in existing:
+            raise VariantError("This variant is not this product's any more: reload the page.", "variants", index)
+        values = tuple(" ".join(v.split()) for v in row.values)
+        if any(len(v) > VALUE_MAX for v in values):
+            raise VariantError(f"An option value has at most {VALUE_MAX} characters.", "values", index)
+        if any(values[len(names):]):
+            raise VariantError("A value is given for an option that has no name.", "values", index)
+        if any(not v for v in values[:len(names)]) or len(values) < len(names):
+            raise VariantError(f"Give this variant a value for {', '.join(names)}.", "values", index)
+        row.values = values[:len(names)]
+        key = tuple(v.casefold() for v in row.values)
+        if key in combos:
+            raise VariantError(f"Two variants are {' / '.join(row.values) or 'the same'}.", "values", index)
+        combos.add(key)
+        row.sku = row.sku.strip()
+        if len(row.sku) > SKU_MAX:
+            raise VariantError(f"A SKU has at most {SKU_MAX} characters.", "sku", index)
+        if row.sku:
+            if row.sku.casefold() in skus:
+                raise VariantError(f"Two variants have the SKU {row.sku}.", "sku", index)
+            skus.add(row.sku.casefold())
+            clash = db.session.scalar(select(Variant.product_id).where(func.lower(Variant.sku) == row.sku.lower(),
+                                                                        Variant.id != (row.id or 0)))
+            if clash is not None:
+                raise VariantError(f"The SKU {row.sku} is already another variant's.", "sku", index)
+        if not 0 <= row.stock <= STOCK_MAX:
+            raise VariantError(f"The stock goes from 0 to {STOCK_MAX:,}.", "stock", index)
+        if row.image_id is not None and row.image_id not in images:
+            raise VariantError("Choose one of this product's photos.", "image", index)
+        for currency, typed in row.prices.items():
+            if currency in MARKETS and typed.strip():
+                try:
+                    to_minor(typed, currency)
+                except ProductError as exc:
+                    raise VariantError(str(exc), f"price_{currency}", index) from None
+
+
+def _check_deletable(deleted: list[Variant]) -> None:
+    for variant in deleted:
+        if db.session.scalar(select(OrderLine.id).where(OrderLine.variant_id == variant.id).limit(1)):
+            label = variant.label or "This variant"
+            raise VariantError(f"{label} is in orders, so it stays: set its stock to 0 to stop selling it.",
+                               "delete")
+
+
+def _set_options(product: Product, names: list[str]) -> None:
+    by_position = {o.position: o for o in product.options}
+    for position in range(MAX_OPTIONS):
+        option = by_position.get(position)
+        if position < len(names):
+            if option is None:
+                product.options.append(ProductOption(position=position, name=names[position]))
+            else:
+                option.name = names[position]
+        elif option is not None:
+            product.options.remove(option)
+
+
+def _set_prices(variant: Variant, prices: dict[str, int]) -> None:
+    for price in list(variant.prices):
+        if price.currency not in prices:
+            variant.prices.remove(price)
+    for currency, amount in prices.items():
+        own = variant.price_in(currency)
+        if own is None:
+            variant.prices.append(VariantPrice(currency=currency, amount=amount))
+        else:
+            own.amount = amount
