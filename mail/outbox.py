@@ -30,7 +30,7 @@ from sqlalchemy import or_, select, update
 from core.money import format_money
 from core.urls import external_url
 from extensions import db
-from models import Order, OutboxEmail, Payment, PaymentEvent, shop_identity, utcnow
+from models import Order, OutboxEmail, Payment, PaymentEvent, Variant, shop_identity, utcnow
 
 log = logging.getLogger(__name__)
 KINDS = ("confirmation", "receipt", "payment_failed", "shipped", "ready_for_pickup",
@@ -129,9 +129,8 @@ def enqueue_low_stock(variants: list) -> list[OutboxEmail]:
     (shop.stock marks each crossing once, in the transaction that made it; the caller commits)."""
     if not variants:
         return []
-    for variant in variants:
-        db.session.refresh(variant, ["stock"])
-    items = [{"name": v.product.name or v.product.name_en, "variant": v.label, "stock": v.stock,
+    left = dict(db.session.execute(select(Variant.id, Variant.stock).where(Variant.id.in_([v.id for v in variants]))).all())
+    items = [{"name": v.product.name or v.product.name_en, "variant": v.label, "stock": left.get(v.id, 0),
               "url": external_url("admin.edit_product", product_id=v.product_id)} for v in variants]
     context = {"items": items, "shop_name": shop_identity(current_app.config).name,
                "admin_url": external_url("admin.products", low="1")}

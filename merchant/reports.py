@@ -29,7 +29,7 @@ CSV_BATCH = 500
 CSV_HEADER = ["reference", "created_at", "paid_at", "customer_name", "customer_email",
               "customer_phone", "currency", "amount", "status", "gateway", "gateway_reference",
               "payment_reference", "delivery_method", "delivery_place", "delivery_fee",
-              "fulfilment_status"]
+              "fulfilment_status", "items"]
 
 
 # overview
@@ -275,10 +275,20 @@ def _iso(value: datetime | None) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="seconds") if value else ""
 
 
+def _items(order_ids: list[int]) -> dict[int, str]:
+    """Each order's lines as one cell: "2 × Chemise kitenge (M); 1 × Café du Rwanda" (one query a batch)."""
+    found: dict[int, list[str]] = {}
+    rows = db.session.execute(select(OrderLine.order_id, OrderLine.quantity, OrderLine.name, OrderLine.variant_name)
+                              .where(OrderLine.order_id.in_(order_ids)).order_by(OrderLine.id))
+    for order_id, quantity, name, variant in rows:
+        found.setdefault(order_id, []).append(f"{quantity} × {name} ({variant})" if variant else f"{quantity} × {name}")
+    return {order_id: "; ".join(lines) for order_id, lines in found.items()}
+
+
 def csv_rows(f: OrderFilter) -> Iterator[str]:
     """The filtered orders as CSV text, a batch of lines at a time (constant memory)."""
     stmt = (
-        select(Order.reference, Order.created_at, Order.paid_at, Order.customer_name,
+        select(Order.id, Order.reference, Order.created_at, Order.paid_at, Order.customer_name,
                Order.customer_email, Order.customer_phone, Order.currency, Order.total,
                Order.status, Payment.gateway, Payment.gateway_ref, Payment.reference,
                Order.delivery_method, Order.delivery_label, Order.delivery_fee, Order.fulfilment_status)
@@ -291,12 +301,13 @@ def csv_rows(f: OrderFilter) -> Iterator[str]:
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     for partition in db.session.execute(stmt).partitions():
-        for (ref, created, paid, name, email, phone, currency, total, status,
+        items = _items([row[0] for row in partition])
+        for (order_id, ref, created, paid, name, email, phone, currency, total, status,
              gateway, gateway_ref, payment_ref, method, place, fee, fulfilment) in partition:
             writer.writerow([ref, _iso(created), _iso(paid), _safe(name), _safe(email), phone,
                              currency, str(to_major(total, currency)), status, gateway or "",
                              gateway_ref or "", payment_ref or "", method or "", _safe(place),
-                             str(to_major(fee or 0, currency)), fulfilment])
+                             str(to_major(fee or 0, currency)), fulfilment, _safe(items.get(order_id, ""))])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

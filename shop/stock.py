@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from extensions import db
 from models import Order, Product, ShopSettings, Variant
@@ -112,7 +112,7 @@ def low_stock(limit: int | None = None) -> list[Variant]:
     stmt = (select(Variant).join(Product, Product.id == Variant.product_id)
             .where(Product.active.is_(True),
                    Variant.stock <= func.coalesce(Product.low_stock_threshold, shop_threshold()))
-            .options(selectinload(Variant.product).selectinload(Product.options))
+            .options(joinedload(Variant.product))
             .order_by(Variant.stock, Product.name, Variant.position))
     return list(db.session.scalars(stmt.limit(limit) if limit else stmt))
 

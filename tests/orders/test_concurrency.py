@@ -14,7 +14,7 @@ import requests
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Order, PaymentEvent, Product
+from models import Order, PaymentEvent, Product, Variant
 from orders.lifecycle import CheckoutError, Customer, place_order
 from shop.cart import CartLine, PricedCart
 from simulator.state import STATE
@@ -58,18 +58,15 @@ def test_fifty_identical_callbacks_in_parallel(shopper):
     assert stock_of("pagne-wax-6-yards") == before
 
 
-def test_hundred_buyers_for_ten_units(app):
-    """F1: exactly ten orders get the ten units; the others are told; stock never negative."""
-    with app.app_context():
-        set_stock("savon-noir", 10)
-        product = db.session.scalar(select(Product).where(Product.slug == "savon-noir"))
-        product_id, name, price = product.id, product.name, product.price_in("XOF").amount
+def _hundred_buyers(app, product_id: int, variant_id: int, name: str, price: int) -> list[str]:
     barrier = threading.Barrier(100, timeout=60)
 
     def buy(n: int) -> str:
         # The cart is built without touching the database, so that no thread holds a pooled
         # connection while waiting for the others at the barrier.
-        cart = PricedCart("XOF", [CartLine(Product(id=product_id, name=name), 1, price, price)])
+        product = Product(id=product_id, name=name, variants=[])
+        cart = PricedCart("XOF", [CartLine(product, Variant(id=variant_id, product_id=product_id, product=product),
+                                           1, price, price)])
         barrier.wait()
         with app.app_context():
             try:
@@ -81,10 +78,41 @@ def test_hundred_buyers_for_ten_units(app):
                 db.session.remove()
 
     with ThreadPoolExecutor(100) as pool:
-        outcomes = list(pool.map(buy, range(100)))
+        return list(pool.map(buy, range(100)))
+
+
+def test_hundred_buyers_for_ten_units(app):
+    """F1: exactly ten orders get the ten units; the others are told; stock never negative."""
+    with app.app_context():
+        set_stock("savon-noir", 10)
+        product = db.session.scalar(select(Product).where(Product.slug == "savon-noir"))
+        product_id, variant_id, name = product.id, product.variants[0].id, product.name
+        price = product.price_in("XOF").amount
+    outcomes = _hundred_buyers(app, product_id, variant_id, name, price)
     assert outcomes.count("ok") == 10 and outcomes.count("refused") == 90
     with app.app_context():
         assert db.session.scalar(select(Product.stock).where(Product.id == product_id)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 10
+
+
+def test_hundred_buyers_for_ten_units_of_one_variant(app):
+    """Issue 26: the same guarantee per variant. Ten of size M: ten orders of M; the other sizes
+    keep every unit, and the product's total moves with its variant's."""
+    with app.app_context():
+        product = db.session.scalar(select(Product).where(Product.slug == "kitenge-chemise"))
+        medium = next(v for v in product.variants if v.option1 == "M")
+        others = {v.id: v.stock for v in product.variants if v.id != medium.id}
+        medium.stock = 10
+        product.stock = 10 + sum(others.values())
+        db.session.commit()
+        product_id, variant_id, name = product.id, medium.id, product.name
+        total_before = product.stock
+    outcomes = _hundred_buyers(app, product_id, variant_id, name, 12000)
+    assert outcomes.count("ok") == 10 and outcomes.count("refused") == 90
+    with app.app_context():
+        assert db.session.get(Variant, variant_id).stock == 0
+        assert {v.id: v.stock for v in db.session.scalars(select(Variant).where(Variant.id.in_(others)))} == others
+        assert db.session.scalar(select(Product.stock).where(Product.id == product_id)) == total_before - 10
         assert db.session.scalar(select(func.count()).select_from(Order)) == 10
 
 
