@@ -207,6 +207,10 @@ class ShopSettingsForm(FlaskForm):
     terms = TextAreaField("Terms of sale page (/terms)", validators=[Optional(), Length(max=20000)])
     footer_links = TextAreaField("Footer links", validators=[Optional(), Length(max=3000)],
                                  description="One per line: Label | https://… (at most 10).")
+    low_stock_threshold = IntegerField(
+        "Low stock at", validators=[Optional(), NumberRange(0, 1_000_000)],
+        description="The default for products that set none: at or below this many units of a variant you get "
+                    "one e-mail. Empty: the server's LOW_STOCK_THRESHOLD.")
     logo = FileField("Logo (PNG, JPEG or WebP)", description="Shown in the header instead of the name.")
     remove_logo = BooleanField("Remove the logo")
     submit = SubmitField("Save")

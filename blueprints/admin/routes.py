@@ -479,6 +479,7 @@ def shop_settings():
     if request.method == "GET" and row is not None:
         for name in SETTINGS_FIELDS:
             getattr(form, name).data = getattr(row, name)
+        form.low_stock_threshold.data = row.low_stock_threshold
     request.max_content_length = current_app.config["PRODUCT_IMAGE_MAX_BYTES"] + 64 * 1024
     if form.validate_on_submit():
         upload = _uploaded(form.logo)
@@ -492,6 +493,7 @@ def shop_settings():
         row = row or ShopSettings(id=1)
         for name in SETTINGS_FIELDS:
             setattr(row, name, (getattr(form, name).data or "").strip().replace("\x00", ""))
+        row.low_stock_threshold = form.low_stock_threshold.data
         if logo is not None:
             row.logo_digest, row.logo_width, row.logo_height, row.logo_widths = (
                 logo.digest, logo.width, logo.height, logo.widths)
