@@ -1,6 +1,9 @@
-"""Stock: reserved atomically at checkout, given back once when an unpaid order closes, held
+"""Stock: reserved atomically at checkout, given back once when an order closes (all lines, or the
+merchant's choice when a paid order is cancelled), held
 again (all or nothing) when a payment arrives after the order expired."""
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy import update
 
@@ -18,12 +21,15 @@ def reserve_stock(product: Product, quantity: int) -> None:
         raise OutOfStock(product.name)
 
 
-def release_stock(order: Order) -> bool:
-    """Give an unpaid order's reserved stock back, once."""
+def release_stock(order: Order, line_ids: Iterable[int] | None = None) -> bool:
+    """Give a closing order's reserved stock back, once: every line, or only the lines in
+    ``line_ids`` (a cancelled paid order whose other goods are damaged or already gone)."""
     if not _mark_released(order, True):
         return False
-    for product_id, quantity in _stocked_lines(order):
-        _give_back(product_id, quantity)
+    keep = None if line_ids is None else set(line_ids)
+    for line_id, product_id, quantity in _stocked_lines(order):
+        if keep is None or line_id in keep:
+            _give_back(product_id, quantity)
     return True
 
 
@@ -33,7 +39,7 @@ def reserve_again(order: Order) -> bool:
     if not _mark_released(order, False):
         return not db.session.scalar(db.select(Order.stock_released).where(Order.id == order.id))
     taken: list[tuple[int, int]] = []
-    for product_id, quantity in _stocked_lines(order):
+    for _line_id, product_id, quantity in _stocked_lines(order):
         if not _take(product_id, quantity):  # one line cannot be served: give back what was taken
             for taken_id, taken_quantity in taken:
                 _give_back(taken_id, taken_quantity)
@@ -43,9 +49,9 @@ def reserve_again(order: Order) -> bool:
     return True
 
 
-def _stocked_lines(order: Order) -> list[tuple[int, int]]:
-    """(product id, quantity) of the lines that hold stock (not free lines of a payment link)."""
-    return [(line.product_id, line.quantity) for line in order.lines if line.product_id is not None]
+def _stocked_lines(order: Order) -> list[tuple[int, int, int]]:
+    """(line id, product id, quantity) of the lines that hold stock (not free lines of a payment link)."""
+    return [(line.id, line.product_id, line.quantity) for line in order.lines if line.product_id is not None]
 
 
 def _mark_released(order: Order, released: bool) -> bool:
