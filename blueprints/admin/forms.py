@@ -65,8 +65,9 @@ class CancelForm(FlaskForm):
     submit = SubmitField("Cancel order")
 
 
-REFUND_METHOD_CHOICES = [("mobile_money", "Mobile money"), ("cash", "Cash"), ("bank_transfer", "Bank transfer"),
-                         ("gateway", "At the gateway"), ("other", "Other")]
+REFUND_METHOD_CHOICES = [SelectChoice("mobile_money", "Mobile money"), SelectChoice("cash", "Cash"),
+                         SelectChoice("bank_transfer", "Bank transfer"), SelectChoice("gateway", "At the gateway"),
+                         SelectChoice("other", "Other")]
 
 
 class RefundForm(FlaskForm):

@@ -83,10 +83,7 @@ def downgrade():
     op.drop_index('ix_refund_order_id', table_name='refund')
     op.drop_table('refund')
     op.execute("ALTER TABLE orders DROP COLUMN cancel_reason")
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE orders DROP COLUMN amount_refunded")
-        op.execute("ALTER TABLE orders DROP COLUMN amount_received")
-    else:  # SQLite will not drop a column its CHECK names: the constraints go with a rebuild
-        with op.batch_alter_table('orders') as batch:
-            batch.drop_column('amount_refunded')
-            batch.drop_column('amount_received')
+    # Each CHECK is its own column's (SQLite drops a column with its own CHECK, not one another
+    # column's CHECK names): amount_refunded's names amount_received, so it goes first.
+    op.execute("ALTER TABLE orders DROP COLUMN amount_refunded")
+    op.execute("ALTER TABLE orders DROP COLUMN amount_received")
