@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 KINDS = ("received", "paid", "shipped", "ready_for_pickup", "delivered", "picked_up", "refunded")
 PROVIDERS = ("log", "africastalking")
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+NO_BREAK_SPACES = re.compile("[\u00a0\u202f\u2007]")
 MAX_ATTEMPTS = 8
 CLAIM_MINUTES = 10
 
@@ -102,7 +103,9 @@ def enqueue(order: Order, kind: str, *, key: str | None = None, **extra: Any) ->
         return None
     language = order.language or current_app.config.get("DEFAULT_LOCALE", "fr")
     with force_locale(language):
-        text = str(body(order, kind, **extra))[:480]
+        # Babel's (narrow) no-break spaces are not in the GSM alphabet: one would make the text
+        # UCS-2, 70 characters a part instead of 160.
+        text = NO_BREAK_SPACES.sub(" ", str(body(order, kind, **extra)))[:480]
     sms = OutboxSms(order_id=order.id, kind=kind, dedupe_key=key, to_number=number, language=language,
                     body=text)
     db.session.add(sms)
