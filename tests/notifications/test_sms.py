@@ -19,7 +19,6 @@ from notifications import sms
 from payments.reconcile import reconcile_once
 from simulator import SIM_SMS
 from simulator.state import STATE
-from tests.admin.conftest import admin, browser, merchant, text_of  # noqa: F401  (the dashboard's fixtures)
 from tests.helpers import only_order
 
 PHONE = "+22670123456"  # tests.helpers.CUSTOMER's "+226 70 12 34 56", as the checkout stores it
