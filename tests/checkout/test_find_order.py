@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Order
-from tests.admin.conftest import admin, browser, merchant  # noqa: F401  (the dashboard's fixtures)
 from tests.helpers import Shopper, only_order, text_of
 
 NOT_FOUND = "We found no order with this number and phone."
