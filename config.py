@@ -204,6 +204,22 @@ class Config:
     #: The daily summary is written by the first reconciliation pass from this hour (UTC).
     MERCHANT_SUMMARY_HOUR = env_int("MERCHANT_SUMMARY_HOUR", 6)
 
+    #: Customer texts (notifications.sms): "" (off), "log" (development: written to the log) or
+    #: "africastalking" (its SMS API, with the username and API key below; with the simulator
+    #: mounted and no key, the simulator's /_sim/africastalking). See docs/after-sale.md.
+    SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "").strip().lower()
+    AFRICASTALKING_USERNAME = os.environ.get("AFRICASTALKING_USERNAME", "")
+    AFRICASTALKING_API_KEY = os.environ.get("AFRICASTALKING_API_KEY", "")
+    #: The API's base URL: live by default; https://api.sandbox.africastalking.com for the sandbox.
+    AFRICASTALKING_BASE_URL = os.environ.get("AFRICASTALKING_BASE_URL", "")
+    #: The sender id (alphanumeric or short code) registered with the provider; empty: its default.
+    SMS_SENDER_ID = os.environ.get("SMS_SENDER_ID", "")
+    SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10)
+    #: Send new texts as soon as the response that wrote them has gone out (else: reconcile).
+    SMS_SEND_AFTER_RESPONSE = env_bool("SMS_SEND_AFTER_RESPONSE", True)
+    #: "Find my order" (order number + phone) tries allowed per client address.
+    FIND_ORDER_RATE_LIMIT = os.environ.get("FIND_ORDER_RATE_LIMIT", "10 per minute;30 per hour")
+
     #: Refuse test-mode gateway answers (on in production, see ProductionConfig).
     LIVE_MONEY_ONLY = False
     #: The built-in gateway simulator; ``None`` means "on unless production".
@@ -228,6 +244,8 @@ class TestingConfig(Config):
     MAIL_BACKEND = "memory"
     # Tests send explicitly: a send after the response would race the next test's clean-up.
     MAIL_SEND_AFTER_RESPONSE = False
+    SMS_SEND_AFTER_RESPONSE = False
+    SMS_PROVIDER = ""  # a test that wants texts turns them on (the simulator stands in)
     DEFAULT_LOCALE = "en"  # the suite reads English pages unless a test asks for French
     SIMULATOR_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"  # a test that needs Redis says so
@@ -264,9 +282,16 @@ CONFIGS = {
 }
 
 
+#: The SMS_PROVIDER values (notifications.sms.PROVIDERS; empty: off).
+SMS_PROVIDERS = ("", "log", "africastalking")
+
+
 def validate(config) -> None:
     """Refuse configurations that cannot run safely, naming what is missing."""
     check_image_storage(config)
+    if (config.get("SMS_PROVIDER") or "") not in SMS_PROVIDERS:
+        raise ConfigError(f"SMS_PROVIDER must be empty (off), 'log' or 'africastalking', "
+                          f"got {config.get('SMS_PROVIDER')!r}")
     if config.get("ENV_NAME") != "production":
         return
     secret = config.get("SECRET_KEY") or ""

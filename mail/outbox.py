@@ -34,7 +34,7 @@ from models import Order, OutboxEmail, Payment, PaymentEvent, Variant, shop_iden
 
 log = logging.getLogger(__name__)
 KINDS = ("confirmation", "receipt", "payment_failed", "shipped", "ready_for_pickup",
-         "merchant_paid", "merchant_summary", "merchant_low_stock")
+         "merchant_paid", "merchant_summary", "merchant_low_stock", "refunded")
 #: Sent e-mails kept in memory when MAIL_BACKEND is "memory" (tests).
 MEMORY: list[EmailMessage] = []
 
@@ -48,20 +48,25 @@ def _subject(kind: str, order: Order) -> str:
         return _("Your order %(reference)s is on its way", reference=order.reference)
     if kind == "ready_for_pickup":
         return _("Your order %(reference)s is ready for pickup", reference=order.reference)
+    if kind == "refunded":
+        return _("Refund for your order %(reference)s", reference=order.reference)
     if kind == "merchant_paid":
         return _("New paid order %(reference)s: %(amount)s", reference=order.reference,
                  amount=format_money(order.total, order.currency))
     return _("Your payment for order %(reference)s did not go through", reference=order.reference)
 
 
-def enqueue(order: Order, kind: str, payment: Payment | None = None) -> OutboxEmail | None:
-    """Write one e-mail for ``order`` in the current transaction (the caller commits)."""
-    key = f"{kind}:{payment.id if kind == 'payment_failed' and payment else order.id}"
+def enqueue(order: Order, kind: str, payment: Payment | None = None, *, key: str | None = None,
+            **extra) -> OutboxEmail | None:
+    """Write one e-mail for ``order`` in the current transaction (the caller commits).
+    ``key`` replaces the default dedupe key (one per kind and order) when an order may get
+    several of a kind (one refund note per refund); ``extra`` goes to the templates."""
+    key = key or f"{kind}:{payment.id if kind == 'payment_failed' and payment else order.id}"
     if db.session.scalar(select(OutboxEmail.id).where(OutboxEmail.dedupe_key == key)) is not None:
         return None
     context = {"order": order, "payment": payment,
                "order_url": external_url("checkout.order", token=order.token),
-               "shop_name": shop_identity(current_app.config).name}
+               "shop_name": shop_identity(current_app.config).name, **extra}
     with force_locale(order.language or current_app.config.get("DEFAULT_LOCALE", "fr")):
         email = OutboxEmail(
             order_id=order.id, kind=kind, dedupe_key=key, to_address=order.customer_email,
@@ -112,9 +117,11 @@ def enqueue_merchant(order: Order, kind: str = "merchant_paid") -> list[OutboxEm
     return [e for e in written if e is not None]
 
 
-def enqueue_summary(day, orders: list[Order]) -> list[OutboxEmail]:
-    """The merchant's summary of what waits to be fulfilled on ``day``, once per day and address."""
+def enqueue_summary(day, orders: list[Order], refunds: list | None = None) -> list[OutboxEmail]:
+    """The merchant's summary of what waits to be fulfilled on ``day`` (and of the refunds
+    recorded the day before), once per day and address."""
     context = {"orders": orders, "day": day, "shop_name": shop_identity(current_app.config).name,
+               "refunds": refunds or [],
                "queue_url": external_url("admin.to_fulfil"), "order_url": external_url("admin.to_fulfil")}
     subject = lambda: _("%(num)d order(s) to fulfil on %(day)s", num=len(orders), day=day.isoformat())  # noqa: E731
     written = [_write_merchant("merchant_summary", _merchant_key("merchant_summary", day.isoformat(), address),

@@ -10,12 +10,13 @@ import logging
 
 from sqlalchemy import select, update
 
+from core.money import format_money, parse_major
 from extensions import db
 from merchant.accounts import AdminError
 from models import Order, Payment, PaymentEvent, utcnow
 from orders import lifecycle as order_service
 from orders import states
-from orders.states import OrderStatus
+from orders.states import REFUND_METHODS, OrderStatus
 from payments.attempts import refresh_status
 from payments.attention import describe, reference_in
 
@@ -63,31 +64,107 @@ def recheck(order: Order, payment: Payment, actor: str) -> str:
     return outcome
 
 
-def cancel(order: Order, actor: str) -> None:
-    """Cancel a pending order and release its stock; open attempts are asked first,
-    so an order that was in fact paid is not cancelled."""
-    if order.status != OrderStatus.PENDING:
-        raise AdminError(f"Only a pending order can be cancelled; this one is {order.status}.")
+GOODS_GONE = ("This order's goods have left the shop (shipped, ready for pickup or handed over): "
+              "{what} is not offered here. If you refund at the gateway anyway, add a note here.")
+
+
+def cancel(order: Order, actor: str, reason: str = "", restock: list[int] | None = None) -> str:
+    """Cancel a pending or paid order. Open attempts are asked first (so an order that was in
+    fact paid is not cancelled as unpaid) and then ended; stock goes back for every line, or
+    for the lines in ``restock``. A paid order needs a reason (the customer sees it); its money
+    stays recorded as received until refunded. Returns what happened."""
+    reason = reason.strip()
+    if order.status not in (OrderStatus.PENDING, OrderStatus.PAID):
+        raise AdminError(f"Only a pending or paid order can be cancelled; this one is {order.status}.")
+    if order.status == OrderStatus.PAID:
+        if order.fulfilment_status in states.FULFILMENT_GONE:
+            raise AdminError(GOODS_GONE.format(what="cancelling it"))
+        if not reason:
+            raise AdminError("Say why this paid order is cancelled: the customer will see it.")
+    if restock is not None:
+        known = {line.id for line in order.lines}
+        if not set(restock) <= known:
+            raise AdminError("Choose stock to put back among this order's lines.")
+    was = order.status
     for payment in [p for p in order.payments if p.status in Payment.ACTIVE and p.gateway_ref]:
         refresh_status(payment, force=True, kind="status-check", note=f"before cancel by {actor}")
     db.session.refresh(order)
-    if not order_service.cancel_order(order, actor=actor):
+    if order.status != was:
+        raise AdminError(f"The order was not cancelled: it is now {order.status}. Look again before cancelling.")
+    if not order_service.cancel_order(order, actor=actor, note=reason, reason=reason, restock=restock):
         db.session.refresh(order)
         raise AdminError(f"The order was not cancelled: it is now {order.status}.")
+    back = "all of its stock is back on sale" if restock is None else f"stock back for {len(restock)} line(s)"
+    due = f"; {money(order.refundable, order.currency)} received, to refund" if order.refundable else ""
+    return f"Order cancelled; {back}{due}."
 
 
-def mark_refunded(order: Order, actor: str, note: str = "") -> None:
-    """Record that a paid order was refunded (the money goes back at the gateway)."""
-    why = "marked refunded" + (f": {note.strip()}" if note.strip() else "")
-    if order.fulfilment_status in states.FULFILMENT_GONE:
-        raise AdminError("This order's goods have left the shop (shipped, ready for pickup or handed over): "
-                         "refunding it is not offered here. If you refund at the gateway anyway, add a note here.")
-    if not states.transition(order, OrderStatus.REFUNDED, actor=actor, why=why,
-                             when=[Order.fulfilment_status.not_in(states.FULFILMENT_GONE)]):
+def money(amount: int, currency: str) -> str:
+    """An amount as the (English) dashboard writes it."""
+    return format_money(amount, currency, "en")
+
+
+def refunded_quantities(order: Order) -> dict[int, int]:
+    """Per line id, how many units earlier refunds gave back (``Refund.lines``: "id x qty, …")."""
+    done: dict[int, int] = {}
+    for refund in order.refunds:
+        for part in filter(None, refund.lines.split(",")):
+            line_id, _x, quantity = part.strip().partition("x")
+            if line_id.strip().isdigit() and quantity.strip().isdigit():
+                done[int(line_id)] = done.get(int(line_id), 0) + int(quantity)
+    return done
+
+
+def refund(order: Order, actor: str, *, method: str, amount_text: str = "", full: bool = False,
+           quantities: dict[int, int] | None = None, reference: str = "", note: str = "") -> str:
+    """Record money given back to the customer (outside the gateway): everything left
+    (``full``), an amount (major units, as typed) or some units of some lines; never more than
+    was received (states.record_refund). Returns what happened."""
+    quantities = {k: v for k, v in (quantities or {}).items() if v}
+    if method not in REFUND_METHODS:
+        raise AdminError("Choose how the money went back.")
+    if order.status == OrderStatus.PAID and order.fulfilment_status in states.FULFILMENT_GONE:
+        raise AdminError(GOODS_GONE.format(what="refunding it"))
+    if order.refundable <= 0:
+        raise AdminError(f"Nothing is left to refund on this order ({order.status}).")
+    chosen = sum(1 for given in (full, bool(amount_text.strip()), bool(quantities)) if given)
+    if chosen != 1:
+        raise AdminError("Refund either everything left, an amount, or some lines: one of the three.")
+    lines = ""
+    if full:
+        amount = order.refundable
+    elif amount_text.strip():
+        try:
+            amount = parse_major(amount_text, order.currency)
+        except ValueError as exc:
+            raise AdminError(str(exc)) from None
+    else:
+        by_id = {line.id: line for line in order.lines}
+        done = refunded_quantities(order)
+        amount = 0
+        for line_id, quantity in sorted(quantities.items()):
+            line = by_id.get(line_id)
+            if line is None or quantity < 0:
+                raise AdminError("Choose lines of this order to refund.")
+            if quantity > line.quantity - done.get(line_id, 0):
+                raise AdminError(f"At most {line.quantity - done.get(line_id, 0)} of {line.name} can be refunded.")
+            amount += line.unit_price * quantity
+        lines = ", ".join(f"{line_id}x{quantity}" for line_id, quantity in sorted(quantities.items()))
+    if amount > order.refundable:
+        raise AdminError(f"At most {money(order.refundable, order.currency)} can still be refunded "
+                         f"(received {money(order.amount_received, order.currency)}, refunded "
+                         f"{money(order.amount_refunded, order.currency)}).")
+    recorded = states.record_refund(order, amount, actor=actor, method=method, reference=reference.strip(),
+                                    lines=lines, note=note.strip())
+    if recorded is None:
         db.session.rollback()
-        raise AdminError(f"Only a paid order can be marked refunded; this one is {order.status}.")
+        db.session.refresh(order)
+        raise AdminError(f"Not recorded: only {money(order.refundable, order.currency)} is left to refund "
+                         "(another refund was recorded meanwhile).")
     db.session.commit()
     db.session.refresh(order)
+    state = "refunded in full" if order.refundable == 0 else f"{money(order.refundable, order.currency)} left refundable"
+    return f"Refund of {money(amount, order.currency)} recorded; {state}."
 
 
 def acknowledge(payment: Payment, actor: str, note: str = "") -> None:

@@ -29,7 +29,7 @@ CSV_BATCH = 500
 CSV_HEADER = ["reference", "created_at", "paid_at", "customer_name", "customer_email",
               "customer_phone", "currency", "amount", "status", "gateway", "gateway_reference",
               "payment_reference", "delivery_method", "delivery_place", "delivery_fee",
-              "fulfilment_status", "items"]
+              "fulfilment_status", "received", "refunded", "items"]
 
 
 # overview
@@ -41,15 +41,22 @@ def _day(column):
     return func.date(column)
 
 
+def net_amount():
+    """What an order brought in, less what was refunded: the money received (its total for an
+    order paid without a recorded amount) minus refunds."""
+    return case((Order.amount_received > 0, Order.amount_received), else_=Order.total) - Order.amount_refunded
+
+
 def revenue_by_day(days: int = OVERVIEW_DAYS, today: date | None = None) -> dict[str, list[tuple[date, int]]]:
-    """Paid revenue per currency per UTC day, oldest first, every day present (0 when none)."""
+    """Net revenue (paid orders, less their refunds; a refunded order nets nothing) per currency
+    per UTC day it was paid, oldest first, every day present (0 when none)."""
     today = today or utcnow().date()
     first = today - timedelta(days=days - 1)
     start = datetime.combine(first, time.min, tzinfo=timezone.utc)
     day = _day(Order.paid_at)
     rows = db.session.execute(
-        select(Order.currency, day, func.sum(Order.total))
-        .where(Order.status == "paid", Order.paid_at >= start)
+        select(Order.currency, day, func.sum(net_amount()))
+        .where(Order.status.in_(("paid", "refunded")), Order.paid_at >= start)
         .group_by(Order.currency, day)
     )
     totals: dict[str, dict[date, int]] = {}
@@ -291,7 +298,8 @@ def csv_rows(f: OrderFilter) -> Iterator[str]:
         select(Order.id, Order.reference, Order.created_at, Order.paid_at, Order.customer_name,
                Order.customer_email, Order.customer_phone, Order.currency, Order.total,
                Order.status, Payment.gateway, Payment.gateway_ref, Payment.reference,
-               Order.delivery_method, Order.delivery_label, Order.delivery_fee, Order.fulfilment_status)
+               Order.delivery_method, Order.delivery_label, Order.delivery_fee, Order.fulfilment_status,
+               Order.amount_received, Order.amount_refunded)
         .outerjoin(Payment, Payment.id == _main_payment_id())
         .where(*_conditions(f))
         .order_by(Order.created_at.desc(), Order.id.desc())
@@ -303,11 +311,13 @@ def csv_rows(f: OrderFilter) -> Iterator[str]:
     for partition in db.session.execute(stmt).partitions():
         items = _items([row[0] for row in partition])
         for (order_id, ref, created, paid, name, email, phone, currency, total, status,
-             gateway, gateway_ref, payment_ref, method, place, fee, fulfilment) in partition:
+             gateway, gateway_ref, payment_ref, method, place, fee, fulfilment, received, refunded) in partition:
             writer.writerow([ref, _iso(created), _iso(paid), _safe(name), _safe(email), phone,
                              currency, str(to_major(total, currency)), status, gateway or "",
                              gateway_ref or "", payment_ref or "", method or "", _safe(place),
-                             str(to_major(fee or 0, currency)), fulfilment, _safe(items.get(order_id, ""))])
+                             str(to_major(fee or 0, currency)), fulfilment,
+                             str(to_major(received or 0, currency)), str(to_major(refunded or 0, currency)),
+                             _safe(items.get(order_id, ""))])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

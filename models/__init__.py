@@ -14,14 +14,24 @@ from models.links import LINK_STATUSES, PaymentLink
 from models.mail import OutboxEmail
 from models.media import ImageBlob, ImageView, ProductImage
 from models.merchant import AdminSession, AdminUser
-from models.orders import DELIVERY_METHODS, FULFILMENT_STATUSES, ORDER_STATUSES, Order, OrderLine
+from models.notifications import OutboxSms
+from models.orders import (
+    DELIVERY_METHODS,
+    FULFILMENT_STATUSES,
+    ORDER_STATUSES,
+    REFUND_METHODS,
+    Order,
+    OrderLine,
+    Refund,
+)
 from models.payments import ATTENTION_KINDS, PAYMENT_STATUSES, Payment, PaymentEvent
 from models.settings import Identity, ShopSettings, shop_identity
 
 __all__ = [
     "ATTENTION_KINDS", "DELIVERY_METHODS", "FULFILMENT_STATUSES", "LINK_STATUSES", "ORDER_STATUSES",
-    "PAYMENT_STATUSES", "AdminSession", "AdminUser", "CatalogVersion", "Category", "DeliveryZone",
-    "Identity", "ImageBlob", "ImageView", "Order", "OrderLine", "OutboxEmail", "Payment", "PaymentEvent", "PaymentLink",
-    "PickupPoint", "Price", "Product", "ProductImage", "ProductOption", "Variant", "VariantPrice", "ShopSettings", "UTCDateTime", "shop_identity", "sql_list",
-    "utcnow",
+    "PAYMENT_STATUSES", "REFUND_METHODS", "AdminSession", "AdminUser", "CatalogVersion", "Category",
+    "DeliveryZone", "Identity", "ImageBlob", "ImageView", "Order", "OrderLine", "OutboxEmail", "OutboxSms",
+    "Payment", "PaymentEvent", "PaymentLink", "PickupPoint", "Price", "Product", "ProductImage",
+    "ProductOption", "Refund", "ShopSettings", "UTCDateTime", "Variant", "VariantPrice", "shop_identity",
+    "sql_list", "utcnow",
 ]

@@ -40,6 +40,10 @@ class Order(db.Model):
                         name="delivery_method_known"),
         CheckConstraint("delivery_fee >= 0", name="delivery_fee_nonnegative"),
         Index("ix_orders_fulfilment_paid_at", "fulfilment_status", "paid_at"),
+        # Refunds (orders.states.record_refund): never below zero, never more than was received.
+        CheckConstraint("amount_received >= 0", name="amount_received_nonnegative"),
+        CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount_received",
+                        name="refund_within_received"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +82,12 @@ class Order(db.Model):
     tracking_note: Mapped[str] = mapped_column(String(200), default="")
     #: The customer's name and e-mail folded (core.search): the dashboard's accent-blind search.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: What the gateways paid on this order and what the merchant gave back (minor units, in
+    #: ``currency``): set by orders.states (paid, money on a closed order, refunds) only.
+    amount_received: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: Why the merchant cancelled it (shown to the customer), empty otherwise.
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
@@ -87,6 +97,17 @@ class Order(db.Model):
     )
     delivery_zone: Mapped[DeliveryZone | None] = relationship()
     pickup_point: Mapped[PickupPoint | None] = relationship()
+    refunds: Mapped[list[Refund]] = relationship(back_populates="order", order_by="Refund.id")
+
+    @property
+    def refundable(self) -> int:
+        """What may still be refunded (minor units)."""
+        return max(self.amount_received - self.amount_refunded, 0)
+
+    @property
+    def partly_refunded(self) -> bool:
+        """Some, not all, of the money received was given back."""
+        return 0 < self.amount_refunded < self.amount_received
 
     @property
     def active_payment(self) -> Payment | None:
@@ -134,3 +155,31 @@ class OrderLine(db.Model):
         """The product and its variant, as the customer, the packing slip and gateways read it:
         "T-shirt (M / Rouge)"."""
         return f"{self.name} ({self.variant_name})" if self.variant_name else self.name
+
+REFUND_METHODS = ("mobile_money", "cash", "bank_transfer", "gateway", "other")
+REFUND_METHODS_SQL = sql_list(REFUND_METHODS)
+
+
+class Refund(db.Model):
+    """Money the merchant gave back outside the gateway (mobile money, cash, transfer), recorded
+    with the order's ``amount_refunded`` in one conditional UPDATE (orders.states.record_refund)."""
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="refund_amount_positive"),
+        CheckConstraint(f"method IN ({REFUND_METHODS_SQL})", name="refund_method_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(20))
+    #: The transfer's own id (a mobile-money transaction id), as the merchant typed it.
+    reference: Mapped[str] = mapped_column(String(120), default="")
+    #: The lines refunded, "line id x quantity" comma-separated; empty for an amount.
+    lines: Mapped[str] = mapped_column(String(500), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    order: Mapped[Order] = relationship(back_populates="refunds")

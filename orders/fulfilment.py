@@ -6,7 +6,7 @@ delivery method (home or pickup) decides which moves are offered. See docs/deliv
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from delivery.options import HOME, PICKUP
 from extensions import db
 from mail import outbox as mail
-from models import Order, utcnow
+from models import Order, Refund, utcnow
 from orders import states
 from orders.states import FulfilmentStatus, OrderStatus
 
@@ -70,16 +70,26 @@ def advance(order: Order, action: str, actor: str, courier: str = "", tracking: 
 # the merchant's daily summary (sent by the reconcile worker)
 
 def daily_summary(now: datetime | None = None) -> int:
-    """Write today's summary of what waits to be fulfilled, once per day from
-    MERCHANT_SUMMARY_HOUR (UTC; the outbox's key holds the date); nothing when nothing waits
-    or no MERCHANT_EMAIL is set. Returns how many e-mails were written."""
+    """Write today's summary of what waits to be fulfilled and of yesterday's refunds, once per
+    day from MERCHANT_SUMMARY_HOUR (UTC; the outbox's key holds the date); nothing when nothing
+    waits and nothing was refunded, or no MERCHANT_EMAIL is set. Returns how many e-mails were
+    written."""
     now = now or utcnow()
     if not mail.merchant_addresses() or now.hour < current_app.config["MERCHANT_SUMMARY_HOUR"]:
         return 0
     day: date = now.date()
     waiting = to_fulfil()
-    if not waiting:
+    refunds = refunds_on(day - timedelta(days=1))
+    if not waiting and not refunds:
         return 0
-    written = mail.enqueue_summary(day, waiting)
+    written = mail.enqueue_summary(day, waiting, refunds)
     db.session.commit()
     return len(written)
+
+
+def refunds_on(day: date) -> list[Refund]:
+    """The refunds recorded on ``day`` (UTC), oldest first."""
+    start = datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return list(db.session.scalars(
+        select(Refund).where(Refund.created_at >= start, Refund.created_at < start + timedelta(days=1))
+        .order_by(Refund.id)))

@@ -1,6 +1,7 @@
 """Placing orders (re-priced from the database, stock reserved) and expiring them."""
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -11,11 +12,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from core import phones
 from core.references import new_reference
 from delivery.options import Delivery
 from extensions import db
 from mail import outbox as mail
 from models import Order, OrderLine, utcnow
+from notifications import sms
 from orders import states
 from orders.states import OrderStatus
 from shop.cart import PricedCart
@@ -39,6 +42,23 @@ class Customer:
 def find_by_token(token: str) -> Order | None:
     """The order whose access token is ``token``."""
     return db.session.scalar(select(Order).where(Order.token == token))
+
+
+def find_by_reference_and_phone(reference: str, phone: str) -> Order | None:
+    """"Find my order": the order numbered ``reference`` ("CMD-…", any case, with or without the
+    prefix) if ``phone`` is its customer's number (written any way the checkout accepts).
+    A wrong number and a wrong phone both give None, after the same work."""
+    wanted = (reference or "").strip().upper()[:40]
+    if wanted and not wanted.startswith("CMD-"):
+        wanted = f"CMD-{wanted}"
+    order = db.session.scalar(select(Order).where(Order.reference == wanted)) if wanted else None
+    stored = order.customer_phone if order is not None else "+10000000000"
+    try:
+        given = phones.normalise(phone, order.currency if order is not None else "USD")
+    except phones.PhoneError:
+        given = "+" + phones.digits(phone)
+    same = hmac.compare_digest(given.encode(), stored.encode())
+    return order if order is not None and same else None
 
 
 def find_by_checkout_key(key: str) -> Order | None:
@@ -112,6 +132,7 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
     db.session.flush()
     mail.enqueue(order, "confirmation")
     mail.enqueue_low_stock(low)
+    sms.enqueue(order, "received")
     return order
 
 
@@ -137,11 +158,16 @@ def due_for_expiry(now: datetime | None = None) -> list[Order]:
     )
 
 
-def cancel_order(order: Order, *, actor: str, note: str = "") -> bool:
-    """Cancel a pending order: release its stock, end its open attempts and log who did it,
-    in one transaction. False when no longer pending."""
+def cancel_order(order: Order, *, actor: str, note: str = "", restock: list[int] | None = None,
+                 reason: str = "") -> bool:
+    """Cancel a pending (or, by the merchant, a paid) order: release its stock (every line, or
+    the line ids in ``restock``), end its open attempts and log who did it, in one transaction.
+    ``reason`` is kept on the order for the customer. False when it can no longer be cancelled."""
     why = "order cancelled" + (f": {note}" if note else "")
-    if not states.transition(order, OrderStatus.CANCELLED, actor=actor, why=why):
+    values = {"cancel_reason": reason.strip()[:200]} if reason.strip() else None
+    context = {"restock": restock} if restock is not None else {}
+    if not states.transition(order, OrderStatus.CANCELLED, actor=actor, why=why[:200], values=values,
+                             when=[Order.fulfilment_status.not_in(states.FULFILMENT_GONE)], **context):
         db.session.rollback()
         return False
     db.session.commit()

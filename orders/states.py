@@ -20,12 +20,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import lazy_gettext
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.expression import ClauseElement
 
 from extensions import db
 from mail import outbox as mail
-from models import Order, Payment, PaymentEvent, PaymentLink, utcnow
+from models import Order, Payment, PaymentEvent, PaymentLink, Refund, utcnow
+from notifications import sms
 from shop.stock import release_stock, reserve_again
 
 log = logging.getLogger(__name__)
@@ -87,7 +90,9 @@ O, P = OrderStatus, PaymentStatus
 
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     O.PENDING: frozenset({O.PAID, O.CANCELLED, O.EXPIRED}),
-    O.PAID: frozenset({O.REFUNDED}),
+    #: A paid order is refunded in full (record_refund), or cancelled by the merchant (its money
+    #: stays recorded as received until refunded: the order page and dashboard say what is due).
+    O.PAID: frozenset({O.REFUNDED, O.CANCELLED}),
     O.CANCELLED: frozenset(),
     #: A payment that arrives after the reservation ended pays the order if its stock can be
     #: held again (``_pay_order``); otherwise the order stays expired and the money is flagged.
@@ -208,8 +213,12 @@ def transition(obj: Any, target: StrEnum, *, actor: str, why: str,
     if result.rowcount != 1:
         db.session.refresh(obj)  # someone else moved it first: read where it is now
         return None
+    computed = [key for key, value in written.items() if isinstance(value, ClauseElement)]
     for key, value in written.items():
-        set_committed_value(obj, key, value)  # what we just wrote, without reading it back
+        if key not in computed:
+            set_committed_value(obj, key, value)  # what we just wrote, without reading it back
+    if computed:  # an expression (amount_received + x): read what the database made of it
+        db.session.refresh(obj, attribute_names=computed)
     change = Change(obj, source, target, actor, why, dict(context))
     event = _record(machine, change)
     for effect in EFFECTS.get((machine.name, target.value), ()):
@@ -260,12 +269,13 @@ def _pay_order(change: Change) -> None:
     """A payment succeeded: its order is paid, or, if the order had moved on, flagged."""
     payment: Payment = change.obj
     order = db.session.get(Order, payment.order_id)
+    received = payment.amount_received or payment.amount
+    money = {"paid_at": utcnow(), "amount_received": Order.amount_received + received}
     paid = transition(order, O.PAID, actor=change.actor, why=f"payment {payment.reference} succeeded",
-                      when=[Order.status == O.PENDING], values={"paid_at": utcnow()}, payment=payment)
+                      when=[Order.status == O.PENDING], values=money, payment=payment)
     if paid is not None:
         change.notes.append("order paid")
         return
-    received = payment.amount_received or payment.amount
     if order.status == O.EXPIRED:  # paid after its reservation ended (invoices outlive orders)
         held, low = reserve_again(order)
         if low:
@@ -273,19 +283,30 @@ def _pay_order(change: Change) -> None:
         if held:
             late = transition(order, O.PAID, actor=change.actor, when=[Order.status == O.EXPIRED],
                               why=f"payment {payment.reference} arrived after the order expired; "
-                                  "its stock was held again", values={"paid_at": utcnow()}, payment=payment)
+                                  "its stock was held again", values=money, payment=payment)
             if late is not None:
                 change.notes.append("order paid late, stock held again")
                 return
         flag(payment, AttentionKind.PAID_ON_CLOSED_ORDER,
              f"paid after the order expired and its stock is gone: refund {received} {payment.currency}",
              amount=received, expected=payment.amount)
+        _receive(order, received)
         change.notes.append("flagged: paid after expiry, stock gone, refund due")
         return
+    _receive(order, received)  # kept on the order, so that the merchant can refund it here
     flag(payment, AttentionKind.PAID_ON_CLOSED_ORDER,
          f"order already {order.status}: refund or accept",
          amount=received, expected=payment.amount)
     change.notes.append(f"flagged: order already {order.status}")
+
+
+def _receive(order: Order, amount: int) -> None:
+    """Money arrived on an order that will not be paid by it (already paid, cancelled, expired
+    with its stock gone): it counts as received, so the refund can be recorded against it."""
+    db.session.execute(update(Order).where(Order.id == order.id)
+                       .values(amount_received=Order.amount_received + amount)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(order)
 
 
 def _failure_email(change: Change) -> None:
@@ -299,8 +320,11 @@ def _receipt(change: Change) -> None:
 
 
 def _release_stock(change: Change) -> None:
-    if release_stock(change.obj):
-        change.notes.append("stock released")
+    """Stock goes back: every line, or the lines the merchant chose (``restock=`` line ids)."""
+    restock = change.context.get("restock")
+    if release_stock(change.obj, restock):
+        change.notes.append("stock released" if restock is None else
+                            f"stock released for {len(restock)} of {len(change.obj.lines)} line(s)")
 
 
 def _end_open_attempts(change: Change) -> None:
@@ -322,6 +346,15 @@ def _fulfilment_due(change: Change) -> None:
         change.notes.append("to fulfil")
 
 
+def _sms(kind: str | None = None) -> Effect:
+    """The customer gets a text (notifications.sms: once per kind and order, off unless configured)."""
+    def effect(change: Change) -> None:
+        if sms.enqueue(change.obj, kind or change.target.value):
+            change.notes.append("SMS written")
+    effect.__name__ = f"_sms_{kind or 'target'}"
+    return effect
+
+
 def _merchant_paid_email(change: Change) -> None:
     if mail.enqueue_merchant(change.obj, "merchant_paid"):  # once: keyed by the order
         change.notes.append("merchant told")
@@ -337,9 +370,11 @@ register_machine(FulfilmentStatus, Machine("fulfilment", Order, "fulfilment_stat
 EFFECTS.update({
     ("payment", P.SUCCEEDED.value): [_pay_order],
     ("payment", P.FAILED.value): [_failure_email],
-    ("order", O.PAID.value): [_receipt, _fulfilment_due, _merchant_paid_email],
-    ("fulfilment", F.SHIPPED.value): [_fulfilment_email],
-    ("fulfilment", F.READY_FOR_PICKUP.value): [_fulfilment_email],
+    ("order", O.PAID.value): [_receipt, _fulfilment_due, _merchant_paid_email, _sms("paid")],
+    ("fulfilment", F.SHIPPED.value): [_fulfilment_email, _sms()],
+    ("fulfilment", F.READY_FOR_PICKUP.value): [_fulfilment_email, _sms()],
+    ("fulfilment", F.DELIVERED.value): [_sms()],
+    ("fulfilment", F.PICKED_UP.value): [_sms()],
     ("order", O.CANCELLED.value): [_release_stock, _end_open_attempts],
     ("order", O.EXPIRED.value): [_release_stock, _end_open_attempts],
 })
@@ -393,3 +428,63 @@ def _cancel_link_order(change: Change) -> None:
 for _target in (L.PAID, L.EXPIRED, L.CANCELLED):
     EFFECTS.setdefault(("order", _target.value), []).append(_follow_order(_target))
 EFFECTS.setdefault(("link", L.CANCELLED.value), []).append(_cancel_link_order)
+
+
+# refunds: money given back outside the gateways, recorded here (docs/after-sale.md)
+
+#: How the money went back (``Refund.method``), in the customer's words (lazy: said in their language).
+REFUND_METHODS = {
+    "mobile_money": lazy_gettext("mobile money"),
+    "cash": lazy_gettext("cash"),
+    "bank_transfer": lazy_gettext("bank transfer"),
+    "gateway": lazy_gettext("through the payment service"),
+    "other": lazy_gettext("other"),
+}
+
+#: Orders whose money may be given back: paid, or closed with money on them.
+REFUNDABLE = (O.PAID.value, O.CANCELLED.value, O.EXPIRED.value)
+
+
+def record_refund(order: Order, amount: int, *, actor: str, method: str, reference: str = "",
+                  lines: str = "", note: str = "") -> Refund | None:
+    """Record ``amount`` (minor units) given back on ``order``, in the caller's transaction.
+
+    One conditional UPDATE adds it to ``amount_refunded`` only while the total stays within
+    ``amount_received`` (and the CHECK refuses anything else), so two merchants refunding at
+    once can never give back more than arrived; None when it would. The refund row, its event
+    and the customer's refund note (e-mail and SMS) are written with it; the last of the money
+    moves a paid order to ``refunded`` through ``transition``. A partial refund leaves it paid,
+    ``Order.partly_refunded``.
+    """
+    if amount <= 0:
+        return None
+    result = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status.in_(REFUNDABLE),
+               Order.amount_refunded + amount <= Order.amount_received)
+        .values(amount_refunded=Order.amount_refunded + amount, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(order)
+        return None
+    db.session.refresh(order)
+    refund = Refund(order_id=order.id, amount=amount, currency=order.currency, method=method,
+                    reference=reference.replace("\x00", "")[:120], lines=lines[:500],
+                    note=note.replace("\x00", "")[:200], actor=actor[:254])
+    db.session.add(refund)
+    db.session.flush()
+    left = order.amount_received - order.amount_refunded
+    what = f"refund {amount} {order.currency} by {method}" + (f" ({refund.reference})" if refund.reference else "")
+    db.session.add(PaymentEvent(order_id=order.id, actor=actor[:254], gateway="", kind="refund",
+                                note=(f"{what}; {left} {order.currency} left refundable"
+                                      + (f": {refund.note}" if refund.note else ""))[:300],
+                                status_after=order.status))
+    log.info("order %s: %s by %s", order.reference, what, actor)
+    method_name = REFUND_METHODS[method] if method in REFUND_METHODS else method
+    mail.enqueue(order, "refunded", key=f"refunded:{refund.id}", refund=refund, method_name=method_name)
+    sms.enqueue(order, "refunded", key=f"refunded:{refund.id}", refund=refund)
+    if left == 0 and order.status == O.PAID:
+        transition(order, O.REFUNDED, actor=actor, why="refunded in full",
+                   when=[Order.amount_refunded >= Order.amount_received])
+    return refund

@@ -22,6 +22,7 @@ from sqlalchemy import or_, select
 from extensions import db
 from mail import outbox as mail
 from models import Order, Payment, utcnow
+from notifications import sms
 from orders import fulfilment
 from orders import lifecycle as orders
 from payments import pacing
@@ -41,6 +42,7 @@ class ReconcileReport:
     stale_ended: int = 0
     errors: int = 0
     emails_sent: int = 0
+    texts_sent: int = 0
     summaries: int = 0
     by_gateway: dict[str, int] = field(default_factory=dict)
 
@@ -48,7 +50,7 @@ class ReconcileReport:
         return (f"checked {self.checked} payment(s) ({self.paid} now paid, {self.unreachable} "
                 f"gateway error(s), {self.skipped} left for a gateway's Retry-After); ended "
                 f"{self.stale_ended} attempt(s) never opened; expired {self.expired_orders} order(s) "
-                f"and released their stock; sent {self.emails_sent} e-mail(s); {self.errors} "
+                f"and released their stock; sent {self.emails_sent} e-mail(s) and {self.texts_sent} SMS; {self.errors} "
                 f"unexpected error(s)")
 
 
@@ -149,6 +151,10 @@ def reconcile_once(now: datetime | None = None) -> ReconcileReport:
     def send() -> None:
         report.emails_sent = mail.deliver()
     _isolated(report, "sending e-mails", send)
+
+    def send_texts() -> None:
+        report.texts_sent = sms.deliver()
+    _isolated(report, "sending texts", send_texts)
     db.session.remove()
     log.info("reconciliation: %s", report.summary())
     return report

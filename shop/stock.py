@@ -1,5 +1,5 @@
-"""Stock, held per variant: reserved atomically at checkout, given back once when an unpaid order
-closes, held again (all or nothing) when a payment arrives after the order expired.
+"""Stock, held per variant: reserved atomically at checkout, given back once when an order closes
+(every line, or the merchant's choice when a paid order is cancelled), held again (all or nothing) when a payment arrives after the order expired.
 
 ``Product.stock`` is the sum of its variants' stock, moved by the same delta in the same
 transaction. Rows are always locked in one order (variants by id, then products by id, then the
@@ -58,11 +58,12 @@ def reserve_lines(lines: Iterable[tuple[Variant, int]], undo: bool = False) -> l
     return [variants[i] for i in sorted(wanted) if _mark_low(variants[i])]
 
 
-def release_stock(order: Order) -> bool:
-    """Give an unpaid order's reserved stock back, once."""
+def release_stock(order: Order, line_ids: Iterable[int] | None = None) -> bool:
+    """Give a closing order's reserved stock back, once: every line, or only the lines in
+    ``line_ids`` (a cancelled paid order whose other goods are damaged or already gone)."""
     if not _mark_released(order, True):
         return False
-    give_back(_stocked_lines(order))
+    give_back(_stocked_lines(order, None if line_ids is None else set(line_ids)))
     return True
 
 
@@ -137,12 +138,13 @@ def _per_product(variants: dict[int, Variant], wanted: Counter[int], sign: int) 
     return dict(moves)
 
 
-def _stocked_lines(order: Order) -> list[tuple[Variant, int]]:
-    """(variant, quantity) of the lines that hold stock (not free lines of a payment link)."""
-    ids = [line.variant_id for line in order.lines if line.variant_id is not None]
+def _stocked_lines(order: Order, only: set[int] | None = None) -> list[tuple[Variant, int]]:
+    """(variant, quantity) of the lines that hold stock (not free lines of a payment link), or
+    of those among the line ids ``only``."""
+    lines = [line for line in order.lines if line.variant_id is not None and (only is None or line.id in only)]
+    ids = [line.variant_id for line in lines]
     found = {v.id: v for v in db.session.scalars(select(Variant).where(Variant.id.in_(ids)))} if ids else {}
-    return [(found[line.variant_id], line.quantity) for line in order.lines
-            if line.variant_id is not None and line.variant_id in found]
+    return [(found[line.variant_id], line.quantity) for line in lines if line.variant_id in found]
 
 
 def _mark_released(order: Order, released: bool) -> bool:

@@ -24,6 +24,9 @@ SIM_CREDENTIALS: dict[str, dict[str, str]] = {
     "fcfpay": {"api_key": "sim-fcfpay-api-key"},
 }
 
+#: The Africa's Talking account the SMS simulator accepts (used when none is configured).
+SIM_SMS = {"username": "sandbox", "api_key": "sim-africastalking-api-key", "path": "/_sim/africastalking"}
+
 bp = Blueprint("simulator", __name__, url_prefix="/_sim")
 
 
@@ -34,5 +37,6 @@ def install(app: Flask) -> None:
     csrf.exempt(bp)  # stands in for the gateways' own sites
     app.register_blueprint(bp)
     app.config["SIMULATED_GATEWAYS"] = SIM_CREDENTIALS
+    app.config["SIMULATED_SMS"] = SIM_SMS
 
-from . import fcfpay, irembopay, ligdicash, paycashless, payunit, routes  # noqa: E402,F401  (registers the routes)
+from . import fcfpay, irembopay, ligdicash, paycashless, payunit, routes, sms  # noqa: E402,F401  (registers the routes)

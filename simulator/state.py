@@ -57,6 +57,17 @@ class SimInvoice:
     status_checks: list[float] = field(default_factory=list)
 
 
+@dataclass
+class SimText:
+    """One text the simulated SMS API accepted."""
+
+    to: str
+    message: str
+    sender: str
+    message_id: str
+    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
 Invoice = TypeVar("Invoice", bound=SimInvoice)  # add() gives back the gateway's own kind
 
 
@@ -67,12 +78,25 @@ class SimState:
         self.lock = threading.Lock()
         self.invoices: dict[str, SimInvoice] = {}
         self.faults: dict[str, dict[str, Any]] = {}
+        self.texts: list[SimText] = []
+        #: The SMS API's fault: "" (none), "http500", "blacklist".
+        self.sms_fault = ""
 
     def reset(self) -> None:
-        """Forget every invoice and fault."""
+        """Forget every invoice, text and fault."""
         with self.lock:
             self.invoices.clear()
             self.faults.clear()
+            self.texts.clear()
+            self.sms_fault = ""
+
+    def add_text(self, text: SimText) -> None:
+        with self.lock:
+            self.texts.append(text)
+
+    def texts_sent(self) -> list[SimText]:
+        with self.lock:
+            return list(self.texts)
 
     def faults_for(self, gateway: str) -> dict[str, Any]:
         """The faults currently set for ``gateway`` (defaults filled in)."""

@@ -57,6 +57,30 @@ class ReasonForm(FlaskForm):
     submit = SubmitField("Confirm")
 
 
+class CancelForm(FlaskForm):
+    """Cancel an order: why (required once it is paid), and which lines' stock goes back
+    (``restock`` checkboxes named in the template; none sent: every line)."""
+
+    reason = StringField("Reason (the customer sees it)", validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Cancel order")
+
+
+REFUND_METHOD_CHOICES = [SelectChoice("mobile_money", "Mobile money"), SelectChoice("cash", "Cash"),
+                         SelectChoice("bank_transfer", "Bank transfer"), SelectChoice("gateway", "At the gateway"),
+                         SelectChoice("other", "Other")]
+
+
+class RefundForm(FlaskForm):
+    """Record a refund: everything left, an amount, or units of lines (``qty-<line id>`` fields)."""
+
+    full = BooleanField("Refund everything left")
+    amount = StringField("Or an amount", validators=[Optional(), Length(max=20)])
+    method = SelectField("Paid back by", choices=REFUND_METHOD_CHOICES, validators=[InputRequired()])
+    reference = StringField("Transaction reference (e.g. the mobile-money id)", validators=[Optional(), Length(max=120)])
+    note = StringField("Note (optional)", validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Record refund")
+
+
 class OrderFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form: filters change nothing

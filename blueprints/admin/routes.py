@@ -45,6 +45,7 @@ from shop import variants as variant_service
 
 from . import bp
 from .forms import (
+    CancelForm,
     CategoryForm,
     EmptyForm,
     LoginForm,
@@ -53,6 +54,7 @@ from .forms import (
     PointForm,
     ProductForm,
     ReasonForm,
+    RefundForm,
     ShipForm,
     ShopSettingsForm,
     ZoneForm,
@@ -249,7 +251,22 @@ def order(reference: str):
     item = _order_or_404(reference)
     return render_template("admin/order.html", order=item, order_log=reports.order_log(item),
                            note_form=NoteForm(), reason_form=ReasonForm(), ship_form=ShipForm(),
+                           cancel_form=CancelForm(), refund_form=RefundForm(),
+                           refunded_quantities=actions.refunded_quantities(item),
+                           whatsapp_text=customer_message(item),
                            fulfilment_actions=fulfilment.next_actions(item))
+
+
+def customer_message(order: Order) -> str:
+    """The WhatsApp message the order page prefills, in the customer's language."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from core.urls import external_url
+
+    with force_locale(order.language or current_app.config["DEFAULT_LOCALE"]):
+        return _("Hello %(name)s, about your order %(reference)s (%(url)s): ", name=order.customer_name,
+                 reference=order.reference, url=external_url("checkout.order", token=order.token))
 
 
 def _act(reference: str, form, action, done: str):
@@ -276,17 +293,34 @@ def recheck(reference: str, payment_id: int):
 
 @bp.post("/orders/<reference>/cancel")
 def cancel(reference: str):
-    """Cancel a pending order; its stock goes back on sale."""
-    return _act(reference, EmptyForm(), lambda o: actions.cancel(o, current_user.email),
-                "Order cancelled; its stock is back on sale.")
+    """Cancel a pending or paid order with a reason; stock goes back for every line, or for the
+    lines ticked (``restock`` values, when the form says it offered the choice)."""
+    form = CancelForm()
+    restock = _ids(request.form.getlist("restock")) if request.form.get("restock_offered") else None
+    return _act(reference, form, lambda o: actions.cancel(o, current_user.email, form.reason.data or "", restock),
+                "Order cancelled.")
 
 
-@bp.post("/orders/<reference>/refunded")
-def refunded(reference: str):
-    """Record that a paid order was refunded at the gateway."""
-    form = ReasonForm()
-    return _act(reference, form, lambda o: actions.mark_refunded(o, current_user.email, form.note.data or ""),
-                "Order marked refunded.")
+def _ids(values: list[str]) -> list[int]:
+    return sorted({int(v) for v in values if v.isdigit() and len(v) < 10})
+
+
+@bp.post("/orders/<reference>/refund")
+def refund(reference: str):
+    """Record money given back: everything left, an amount, or units of lines."""
+    form = RefundForm()
+    quantities: dict[int, int] = {}
+    for key, value in request.form.items():
+        line_id = key.removeprefix("qty-")
+        if key.startswith("qty-") and line_id.isdigit() and len(line_id) < 10 and value.strip():
+            if not value.strip().isdigit() or len(value.strip()) > 6:
+                flash("Quantities to refund are whole numbers.", "error")
+                return redirect(url_for("admin.order", reference=reference), 303)
+            quantities[int(line_id)] = int(value.strip())
+    return _act(reference, form, lambda o: actions.refund(
+        o, current_user.email, method=form.method.data or "", amount_text=form.amount.data or "",
+        full=bool(form.full.data), quantities=quantities, reference=form.reference.data or "",
+        note=form.note.data or ""), "Refund recorded.")
 
 
 @bp.post("/orders/<reference>/note")

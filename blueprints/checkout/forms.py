@@ -72,3 +72,12 @@ class EmptyForm(FlaskForm):
     """A button-only POST that still carries CSRF."""
 
     submit = SubmitField(_l("Submit"))
+
+
+class FindOrderForm(FlaskForm):
+    """"Find my order": the order number and the phone given at checkout."""
+
+    reference = StringField(_l("Order number"), validators=[DataRequired(), Length(max=40)],
+                            description=_l("In your confirmation e-mail or SMS, e.g. CMD-7K2Q9XWA"))
+    phone = TelField(_l("Phone used at checkout"), validators=[DataRequired(), Length(max=40)])
+    submit = SubmitField(_l("Find my order"))

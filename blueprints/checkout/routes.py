@@ -8,9 +8,16 @@ from checkout.complete import checkout as run_checkout
 from core.i18n import current_language
 from core.money import format_money
 from delivery import options as delivery_service
-from extensions import db
+from extensions import db, limiter
 from models import Order, Payment
-from orders.lifecycle import CheckoutError, Customer, find_by_checkout_key, find_by_token
+from orders.lifecycle import (
+    CheckoutError,
+    Customer,
+    find_by_checkout_key,
+    find_by_reference_and_phone,
+    find_by_token,
+)
+from orders.timeline import timeline
 from payments import pacing
 from payments.attempts import (
     PaymentStartError,
@@ -25,7 +32,7 @@ from payments.gateways import enabled_gateways
 from shop import cart as cart_service
 
 from . import bp
-from .forms import CheckoutForm, EmptyForm, RetryForm, delivery_choices, gateway_choices
+from .forms import CheckoutForm, EmptyForm, FindOrderForm, RetryForm, delivery_choices, gateway_choices
 
 RECENT_ORDERS = 10
 
@@ -137,7 +144,7 @@ def order(token: str):
     if item.payments and retry_form.gateway.data is None:
         retry_form.gateway.data = item.payments[-1].gateway  # same method preselected
     return render_template("checkout/order.html", order=item, retry_form=retry_form,
-                           abandon_form=EmptyForm())
+                           abandon_form=EmptyForm(), timeline=timeline(item))
 
 
 @bp.get("/orders/<token>/status.json")
@@ -229,6 +236,28 @@ def order_cancel(token: str):
         if payment.status == "cancelled":
             flash(_("You cancelled the payment. Nothing was charged; you can try again."), "info")
     return redirect(url_for("checkout.order", token=token), 303)
+
+
+def _find_limit() -> str:
+    return current_app.config["FIND_ORDER_RATE_LIMIT"]
+
+
+@bp.route("/orders/find", methods=["GET", "POST"])
+@limiter.limit(_find_limit, methods=["POST"],
+               error_message=lambda: _("Too many tries. Wait a few minutes, then try again."))
+def find_order():
+    """"Find my order": order number + phone → the order page. The same answer for a wrong
+    number and a wrong phone (nothing tells which orders exist); tries are rate-limited."""
+    form = FindOrderForm()
+    if form.validate_on_submit():
+        found = find_by_reference_and_phone(form.reference.data or "", form.phone.data or "")
+        if found is not None:
+            remember_order(found)
+            return redirect(url_for("checkout.order", token=found.token), 303)
+        form.reference.errors = [_("We found no order with this number and phone. Check both: the "
+                                   "number is in your confirmation e-mail or SMS.")]
+        return render_template("checkout/find_order.html", form=form), 200
+    return render_template("checkout/find_order.html", form=form), 400 if request.method == "POST" else 200
 
 
 @bp.get("/orders")

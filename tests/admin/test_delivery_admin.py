@@ -108,8 +108,8 @@ def test_fulfilment_actions_forward_only_logged_with_the_merchant(admin, ctx):
     db.session.expire_all()
     assert (order.fulfilment_status, order.courier, order.tracking_note) == ("shipped", "Yobbo", "colis 42")
     text = text_of(admin.get(page))
-    assert "Refunding is not offered" in text and "Mark refunded" not in text
-    refused = admin.post(page + "/refunded", {"note": "try"}, csrf_from=page)
+    assert "Refunding is not offered" in text and "Record a refund" not in text
+    refused = admin.post(page + "/refund", {"full": "y", "method": "cash"}, csrf_from=page)
     assert refused.status_code == 303
     db.session.expire_all()
     assert order.status == "paid"

@@ -203,7 +203,7 @@ def test_cancel_releases_stock_once_and_ends_open_attempts(admin, shopper):
     assert order.status == "cancelled" and order.payments[0].status == "cancelled"
     assert stock_of("pagne-wax-6-yards") == before
     again = admin.post(f"/admin/orders/{order.reference}/cancel")
-    assert "Only a pending order can be cancelled" in text_of(admin.get(again.headers["Location"]))
+    assert "Only a pending or paid order can be cancelled" in text_of(admin.get(again.headers["Location"]))
     assert stock_of("pagne-wax-6-yards") == before
     event = db.session.scalars(select(PaymentEvent).where(PaymentEvent.order_id == order.id,
                                                           PaymentEvent.kind == "transition",
@@ -222,20 +222,22 @@ def test_cancel_does_not_cancel_an_order_the_gateway_says_is_paid(admin, shopper
     assert "The order was not cancelled: it is now paid." in page
 
 
-def test_mark_refunded_only_from_paid(admin, shopper):
+def test_full_refund_only_from_paid(admin, shopper):
     shopper.on_gateway_page(shopper.buy(), "pay")
     order = only_order()
-    assert admin.post(f"/admin/orders/{order.reference}/refunded", {"note": "customer returned it"}).status_code == 303
+    assert admin.post(f"/admin/orders/{order.reference}/refund",
+                      {"full": "y", "method": "cash", "note": "customer returned it"}).status_code == 303
     db.session.expire_all()
-    assert order.status == "refunded"
+    assert order.status == "refunded" and order.amount_refunded == order.amount_received == order.total
     event = db.session.scalars(select(PaymentEvent).where(PaymentEvent.order_id == order.id,
-                                                          PaymentEvent.status_after == "refunded")).one()
-    assert event.actor == EMAIL and event.kind == "transition"
-    assert event.note == "order paid → refunded: marked refunded: customer returned it"
+                                                          PaymentEvent.status_after == "refunded",
+                                                          PaymentEvent.kind == "transition")).one()
+    assert event.actor == EMAIL
+    assert event.note == "order paid → refunded: refunded in full"
     pending = make_orders(1)[0]
-    admin.post(f"/admin/orders/{pending.reference}/refunded")
+    admin.post(f"/admin/orders/{pending.reference}/refund", {"full": "y", "method": "cash"})
     db.session.expire_all()
-    assert pending.status == "pending"
+    assert pending.status == "pending" and pending.amount_refunded == 0
 
 
 def test_note_is_kept_in_the_log_with_its_author(admin, ctx):
