@@ -628,3 +628,44 @@ def _deactivate(item):
         delivery_service.save(item, {"active": False})
         flash(f"{item.name} is no longer offered at checkout.", "success")
     return redirect(url_for("admin.delivery"), 303)
+
+
+# background jobs
+
+@bp.get("/jobs")
+def jobs_page():
+    """Jobs that kept failing after their retries (RQ's failed registry), each with a retry button,
+    and how much waits on the queue."""
+    from redis.exceptions import RedisError
+
+    from core import jobs
+
+    configured = bool(jobs.redis_url(current_app.config))
+    failed, depth, unreachable = [], None, False
+    if configured:
+        try:
+            failed, depth = jobs.failed_jobs(), jobs.depth()
+        except RedisError:
+            unreachable = True
+    return render_template("admin/jobs.html", configured=configured, failed=failed, depth=depth,
+                           unreachable=unreachable)
+
+
+@bp.post("/jobs/<job_id>/retry")
+def retry_job(job_id: str):
+    """Put one failed job back on the queue."""
+    from redis.exceptions import RedisError
+
+    from core import jobs
+
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            if jobs.retry_failed(job_id):
+                current_app.logger.info("%s put job %s back on the queue", current_user.email, job_id)
+                flash("The job is back on the queue: a worker runs it in a moment.", "success")
+            else:
+                flash("That job is no longer in the failed list (already retried, or expired).", "error")
+        except RedisError:
+            flash("The job queue (Redis) does not answer: try again in a moment.", "error")
+    return redirect(url_for("admin.jobs_page"), 303)
