@@ -177,6 +177,8 @@ class Config:
     #: Empty: no queue; e-mails are sent after the response and confirmations wait in the web
     #: process, as `make run` does.
     JOBS_REDIS_URL = jobs_redis_url()
+    #: The queue's name in that Redis (two shops sharing one Redis need two names).
+    JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "comptoir")
     #: How long the web process waits for Redis before doing a job's work itself.
     JOBS_REDIS_TIMEOUT_SECONDS = float(os.environ.get("JOBS_REDIS_TIMEOUT_SECONDS", "1"))
     #: A failing job is retried after each of these delays (seconds), then kept as failed and

@@ -23,7 +23,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import current_app
@@ -33,7 +33,7 @@ from extensions import db
 
 log = logging.getLogger(__name__)
 
-#: The one queue the shop's workers listen to.
+#: The one queue the shop's workers listen to (JOBS_QUEUE_NAME: a second shop on one Redis).
 QUEUE_NAME = "comptoir"
 #: Outboxes a drain job knows: name → the dotted path of its ``deliver()`` (sends what is due,
 #: returns how many). Another outbox (SMS) is one more line here.
@@ -75,7 +75,8 @@ def queue(config=None, *, blocking: bool = False):
     from rq import Queue
 
     conn = connection(config, blocking=blocking)
-    return Queue(QUEUE_NAME, connection=conn) if conn is not None else None
+    config = config if config is not None else current_app.config
+    return Queue(config.get("JOBS_QUEUE_NAME") or QUEUE_NAME, connection=conn) if conn is not None else None
 
 
 def retry_policy(config=None):
@@ -108,11 +109,13 @@ def enqueue(name: str, *args: Any, delay: float | None = None, at: datetime | No
     }
     if retry:
         options["retry"] = retry_policy()
+    if delay and at is None:
+        # RQ keeps whole seconds and truncates: round up, so a job never runs before its time
+        # (a confirmation that must wait for a gateway's window would find it still shut)
+        at = datetime.fromtimestamp(math.ceil(time.time() + delay), tz=timezone.utc)
     try:
         if at is not None:
             q.enqueue_at(at, perform, name, *args, **options)
-        elif delay:
-            q.enqueue_in(timedelta(seconds=delay), perform, name, *args, **options)
         else:
             q.enqueue(perform, name, *args, **options)
     except RedisError as exc:
@@ -137,12 +140,16 @@ def perform(name: str, *args: Any) -> Any:
     job = get_current_job()
     meta = job.meta if job is not None else {}
     token = current_request_id.set(meta.get("request_id") or (job.id if job is not None else None))
+    started = time.perf_counter()
+    what = job.description if job is not None else name
     try:
         result = resolve(name)(*args)
         db.session.commit()
+        log.info("job %s done in %.0f ms", what, (time.perf_counter() - started) * 1000)
         return result
-    except Exception:
+    except Exception as exc:
         db.session.rollback()
+        log.warning("job %s failed (%s: %s)", what, type(exc).__name__, str(exc)[:300])
         raise
     finally:
         db.session.remove()
@@ -163,7 +170,8 @@ def drain_all() -> int:
 
 
 def slot_id(name: str, when: float) -> str:
-    return f"every:{name}:{int(when)}"
+    """RQ job ids are letters, digits, ``_`` and ``-``."""
+    return f"every-{name.replace('.', '_')}-{int(when)}"
 
 
 def schedule_next(name: str, every: int, now: float | None = None) -> bool:

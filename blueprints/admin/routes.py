@@ -23,6 +23,8 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -129,16 +131,29 @@ def _login_key() -> tuple[str, str, str]:
     return current_app.config["RATELIMIT_KEY_PREFIX"], LOGIN_SCOPE, get_remote_address()
 
 
+#: Where sign-ins are counted while the shared storage (Redis) does not answer: this process'
+#: memory, so the limit still holds per process instead of failing the sign-in page.
+_FALLBACK_LIMITER = FixedWindowRateLimiter(MemoryStorage())
+
+
+def _hit(cost: int = 1) -> bool:
+    try:
+        return all([limiter.limiter.hit(item, *_login_key(), cost=cost) for item in _login_limits()])
+    except Exception as exc:  # the storage away (redis.ConnectionError, a timeout): count here meanwhile
+        current_app.logger.warning("sign-in limit storage unavailable (%s): counting in this process",
+                                   type(exc).__name__)
+        return all([_FALLBACK_LIMITER.hit(item, *_login_key(), cost=cost) for item in _login_limits()])
+
+
 def count_sign_in_attempt() -> bool:
     """Count this attempt in every window *before* the password is checked (an atomic
     increment, so parallel attempts cannot all slip under the limit); False when over it."""
-    return all([limiter.limiter.hit(item, *_login_key()) for item in _login_limits()])
+    return _hit()
 
 
 def give_back_sign_in_attempt() -> None:
     """A successful sign-in does not use up the limit."""
-    for item in _login_limits():
-        limiter.limiter.hit(item, *_login_key(), cost=-1)
+    _hit(cost=-1)
 
 
 @bp.route("/login", methods=["GET", "POST"])
