@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, has_request_context, jsonify, redirect, render_template, request
+from flask import Flask, abort, g, has_request_context, jsonify, redirect, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -174,6 +174,7 @@ def register_blueprints(app: Flask) -> None:
         simulator.install(app)
 
     @app.get("/healthz")
+    @limiter.exempt
     def healthz():
         """Liveness and database check for the platform's router: 503 when the database is down."""
         try:
@@ -184,9 +185,43 @@ def register_blueprints(app: Flask) -> None:
             return jsonify(status="database unavailable"), 503
         return jsonify(status="ok")
 
+    @app.get("/readyz")
+    @limiter.exempt
+    def readyz():
+        """Readiness: the database, and with a job queue its Redis and depth; 503 naming the part
+        that failed. Cheap (one SELECT 1, three Redis counts), unauthenticated, not rate limited."""
+        from redis.exceptions import RedisError
+
+        from core import jobs
+
+        checks: dict[str, Any] = {}
+        failed = []
+        try:
+            db.session.execute(db.text("SELECT 1"))
+            checks["database"] = "ok"
+        except SQLAlchemyError:
+            db.session.rollback()
+            checks["database"] = "unavailable"
+            failed.append("database")
+        if jobs.redis_url(app.config):
+            try:
+                depth = jobs.depth()
+                checks["redis"] = "ok"
+                checks["queue"] = {"queued": depth.queued, "scheduled": depth.scheduled,
+                                   "failed": depth.failed} if depth else None
+            except RedisError:
+                checks["redis"] = "unavailable"
+                failed.append("redis")
+        else:
+            checks["redis"] = "not configured (jobs run in the web process)"
+        if failed:
+            app.logger.warning("readyz: %s unavailable", ", ".join(failed))
+            return jsonify(status=f"{' and '.join(failed)} unavailable", **checks), 503
+        return jsonify(status="ok", **checks)
+
 
 def _wants_json() -> bool:
-    return request.path.startswith(("/payments/", "/_sim/ligdicash/pay/v01", "/healthz"))
+    return request.path.startswith(("/payments/", "/_sim/ligdicash/pay/v01", "/healthz", "/readyz"))
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -217,6 +252,22 @@ def register_errorhandlers(app: Flask) -> None:
         stock = error.description == type(error).description
         return render_error(error.code or 500, error.description or error.name, shown=not stock)
 
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        """The database away (a restart, a failover, a network blip): a friendly 503 that asks
+        to try again, not a 500; the pool's pre-ping reconnects once it is back. Callbacks get
+        a 503 too, which every gateway retries."""
+        if not database_unreachable(error):
+            return server_error(error)
+        db.session.rollback()
+        g.database_down = True
+        app.logger.warning("database unavailable on %s %s: %s", request.method,
+                           request.url_rule.rule if request.url_rule else "(no route)", type(error.orig).__name__)
+        headers = {"Retry-After": "10"}
+        if _wants_json():
+            return jsonify(error="database unavailable; retry later"), 503, headers
+        return render_template("errors/unavailable.html"), 503, headers
+
     @app.errorhandler(Exception)
     def server_error(error: Exception):
         db.session.rollback()
@@ -224,7 +275,19 @@ def register_errorhandlers(app: Flask) -> None:
         return render_error(500, gettext("Something went wrong on our side. Nothing was charged twice; please try again."))
 
 
+def database_unreachable(error: DBAPIError) -> bool:
+    """An error that says the database cannot be reached (not a bad query): the connection
+    refused, dropped or invalidated."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return bool(error.connection_invalidated) or isinstance(error, (OperationalError, InterfaceError))
+
+
 def register_hooks(app: Flask) -> None:
+    from core import requestlog
+
+    requestlog.install(app)
+
     @app.context_processor
     def shop_context():
         from config import MARKETS
@@ -233,6 +296,8 @@ def register_hooks(app: Flask) -> None:
         from shop import cart as cart_service
         from shop.catalog import categories, identity
 
+        if g.get("database_down"):  # the friendly 503 page: nothing that needs the database
+            return {"database_down": True}
         shop = identity()
         context = {"shop_name": shop.name, "shop": shop, "money": format_money,
                    "demo_shop": demo_shop(app)}
@@ -341,12 +406,12 @@ def register_shellcontext(app: Flask) -> None:
 
 
 def configure_logging(app: Flask) -> None:
-    from core import redaction
+    from core import redaction, requestlog
     from payments.gateways import credentials_in_use
 
     redaction.install(app.config, credentials_in_use(app.config))
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        requestlog.configure(logging.INFO, app.config["LOG_FORMAT"])
     if demo_shop(app):
         log.warning("demo shop: SIMULATOR_ENABLED=1 in production, /_sim/ is mounted and payments "
                     "are simulated: nothing is charged")

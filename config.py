@@ -93,6 +93,11 @@ def rate_limit_storage_options(uri: str) -> dict[str, object]:
     return {"ssl_cert_reqs": None} if uri.startswith("rediss://") else {}
 
 
+def jobs_redis_url() -> str:
+    """``JOBS_REDIS_URL``, else Heroku Redis' ``REDIS_URL``; empty: no queue, jobs run in the web process."""
+    return os.environ.get("JOBS_REDIS_URL") or os.environ.get("REDIS_URL") or ""
+
+
 def env_bool(name: str, default: bool) -> bool:
     """Read a yes/no environment variable."""
     raw = os.environ.get(name)
@@ -166,6 +171,29 @@ class Config:
     #: past it the source gets 429 and nothing more is stored.
     CALLBACK_REJECT_RATE_LIMIT = os.environ.get("CALLBACK_REJECT_RATE_LIMIT", "60 per minute;600 per hour")
     RATELIMIT_HEADERS_ENABLED = True
+    #: A Redis that stops answering never stops a page: counters fall back to this process'
+    #: memory (with a logged warning) until it answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+
+    #: Background jobs (core/jobs.py) on RQ: the Redis they wait in (REDIS_URL when unset).
+    #: Empty: no queue; e-mails are sent after the response and confirmations wait in the web
+    #: process, as `make run` does.
+    JOBS_REDIS_URL = jobs_redis_url()
+    #: The queue's name in that Redis (two shops sharing one Redis need two names).
+    JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "comptoir")
+    #: How long the web process waits for Redis before doing a job's work itself.
+    JOBS_REDIS_TIMEOUT_SECONDS = float(os.environ.get("JOBS_REDIS_TIMEOUT_SECONDS", "1"))
+    #: A failing job is retried after each of these delays (seconds), then kept as failed and
+    #: listed in the dashboard (Jobs) with a retry button, for JOB_FAILURE_TTL_SECONDS.
+    JOB_RETRY_INTERVALS = os.environ.get("JOB_RETRY_INTERVALS", "10,60,300")
+    JOB_FAILURE_TTL_SECONDS = env_int("JOB_FAILURE_TTL_SECONDS", 7 * 24 * 3600)
+    JOB_TIMEOUT_SECONDS = env_int("JOB_TIMEOUT_SECONDS", 300)
+    #: The worker's reconciliation pass (re-check payments, expire orders, daily summary,
+    #: outboxes) runs every this many seconds.
+    RECONCILE_INTERVAL_SECONDS = env_int("RECONCILE_INTERVAL_SECONDS", 60)
+    #: Log lines: "json" (one object per line, production) or "text".
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     #: The largest product photo accepted (resized to WebP/JPEG variants, see media/images.py).
     PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
     #: Where the variants are kept: "database" (the image_blob table) or "s3" (an S3-compatible
@@ -250,6 +278,8 @@ class TestingConfig(Config):
     SIMULATOR_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"  # a test that needs Redis says so
     RATELIMIT_STORAGE_OPTIONS: dict[str, object] = {}
+    JOBS_REDIS_URL = ""  # jobs inline, as make run; a test that needs the queue says so
+    JOB_RETRY_INTERVALS = "1,1"
     # Photos in the database whatever the shell says: a test that needs a bucket starts its own.
     IMAGE_STORAGE = "database"
     IMAGE_PUBLIC_BASE_URL = ""
@@ -268,6 +298,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     SIMULATOR_ENABLED = env_bool("SIMULATOR_ENABLED", False)
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     PUBLIC_BASE_URL = production_base_url()
     #: ``Host`` header allow-list (Flask's ``TRUSTED_HOSTS``); ``.example.com`` allows subdomains.
     TRUSTED_HOSTS = host_list(os.environ.get("ALLOWED_HOSTS"), PUBLIC_BASE_URL) or None
@@ -292,6 +323,7 @@ def validate(config) -> None:
     if (config.get("SMS_PROVIDER") or "") not in SMS_PROVIDERS:
         raise ConfigError(f"SMS_PROVIDER must be empty (off), 'log' or 'africastalking', "
                           f"got {config.get('SMS_PROVIDER')!r}")
+    check_jobs(config)
     if config.get("ENV_NAME") != "production":
         return
     secret = config.get("SECRET_KEY") or ""
@@ -312,6 +344,22 @@ def validate(config) -> None:
     if public_photos and not public_photos.startswith("https://"):
         raise ConfigError("IMAGE_PUBLIC_BASE_URL must be an https:// URL in production "
                           "(pages served over HTTPS would show the photos as mixed content)")
+
+
+def check_jobs(config) -> None:
+    """The job queue's and the logs' settings, named when they cannot work."""
+    raw = str(config.get("JOB_RETRY_INTERVALS", ""))
+    try:
+        intervals = [int(part) for part in raw.replace(" ", "").split(",") if part]
+    except ValueError:
+        intervals = [-1]
+    if any(seconds < 0 for seconds in intervals):
+        raise ConfigError(f"JOB_RETRY_INTERVALS must be seconds separated by commas (e.g. 10,60,300), got {raw!r}")
+    url = config.get("JOBS_REDIS_URL") or ""
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("JOBS_REDIS_URL (or REDIS_URL) must be a redis:// or rediss:// URL")
+    if config.get("LOG_FORMAT", "text") not in ("json", "text"):
+        raise ConfigError("LOG_FORMAT must be 'json' or 'text'")
 
 
 #: The IMAGE_STORAGE values (media/images.py BACKENDS).

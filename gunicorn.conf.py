@@ -10,7 +10,9 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 # Above the gateway timeout (10 s), below the router's 30 s limit.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "25"))
-accesslog = "-"
+# The shop writes its own line per request (core/requestlog.py: JSON, a request id, the route
+# rather than the path, whose order tokens are capabilities); GUNICORN_ACCESSLOG=- adds gunicorn's.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 forwarded_allow_ips = "*"
 
 

@@ -1,4 +1,4 @@
-"""``flask`` commands for operators: the database, demo data, reconciliation, accounts, photos to a bucket.
+"""``flask`` commands for operators: the database, demo data, reconciliation and the job worker, accounts, photos to a bucket.
 
 Registered by ``app.register_commands``. Like the blueprints, the commands may import every room
 and no room imports them."""
@@ -44,6 +44,36 @@ def reconcile_command(loop: bool, interval: int) -> None:
         if not loop:
             return
         time.sleep(interval)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run what is queued, then stop (tests, a one-off dyno).")
+@click.option("--interval", type=int, default=None,
+              help="Seconds between reconciliation passes (default RECONCILE_INTERVAL_SECONDS).")
+@with_appcontext
+def worker_command(burst: bool, interval: int | None) -> None:
+    """The Procfile's worker: runs the job queue (RQ, on JOBS_REDIS_URL or REDIS_URL) with its
+    scheduler, and schedules the periodic reconciliation pass. Without a Redis it runs the
+    reconciliation loop, as the worker did before the queue."""
+    from flask import current_app
+    from rq import SimpleWorker
+
+    from core import jobs
+    from core.requestlog import current_request_id
+
+    interval = interval or current_app.config["RECONCILE_INTERVAL_SECONDS"]
+    q = jobs.queue(blocking=True)
+    if q is None:
+        click.echo("No REDIS_URL (or JOBS_REDIS_URL): no job queue; running the reconciliation loop.")
+        reconcile_command.callback(loop=not burst, interval=interval)  # type: ignore[misc]
+        return
+    if not jobs.schedule_next("payments.reconcile.scheduled_pass", interval):
+        raise click.ClickException("the job queue's Redis does not answer")
+    # SimpleWorker: jobs run in this process, in the app context this command pushed (one
+    # database pool, no fork per job); the scheduler moves due delayed jobs to the queue.
+    worker = SimpleWorker([q], connection=q.connection)
+    current_request_id.set(None)
+    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
 
 @click.command("create-database")
@@ -119,5 +149,5 @@ def copy_photos_command() -> None:
     click.echo(f"{len(keys)} photo variants copied to the bucket {bucket.bucket}.")
 
 
-commands = [seed_demo_command, reconcile_command, create_database_command, create_admin_command,
-            copy_photos_command]
+commands = [seed_demo_command, reconcile_command, worker_command, create_database_command,
+            create_admin_command, copy_photos_command]

@@ -7,7 +7,12 @@ reconciliation racing each other still write one receipt (a unique
 ``dedupe_key`` refuses a second). ``deliver`` then sends what is due: a
 conditional UPDATE claims each e-mail, so two senders never send the same one;
 a failed send goes back to pending with a growing delay and is retried later by
-the next request's delivery or by ``flask reconcile``. If a process dies between
+the next request's delivery or by ``flask reconcile``. With a job queue (``core.jobs``,
+Redis configured) the web process only queues one ``send_one`` job per due e-mail and a worker
+sends it: a slow SMTP server then holds a worker, never a web thread, and an e-mail whose
+server keeps refusing is retried by the queue with its backoff, then listed as a failed job in
+the dashboard with a retry button. The table stays the source of truth: a job lost with Redis
+is sent by the next periodic pass (``core.jobs.drain``). If a process dies between
 the SMTP server accepting a message and our marking it sent, the claim expires
 after MAIL_CLAIM_MINUTES and it is sent again: at least once in that one case.
 """
@@ -171,6 +176,36 @@ def deliver(now=None) -> int:
     return sent
 
 
+class NotSent(Exception):
+    """A job's e-mail was refused or the server could not be reached: the queue retries it."""
+
+
+def send_one(email_id: int) -> bool:
+    """Job: send one e-mail now, whatever its backoff (the queue's retries pace it). Safe to run
+    twice: an e-mail already sent, or being sent by another sender, is left alone. Raises
+    NotSent when it could not be sent, so the queue retries it and, out of retries, shows it."""
+    if not _claim(email_id, utcnow()):
+        return False
+    email = db.session.get(OutboxEmail, email_id)
+    if not _send(email):
+        raise NotSent(f"{email.kind} e-mail #{email.id} for order {email.order_id} not sent "
+                      f"(attempt {email.attempts}): {email.last_error}")
+    return True
+
+
+def queue_due() -> int:
+    """Queue one ``send_one`` job per e-mail due now; how many were queued (0 without a queue)."""
+    from core import jobs
+
+    queued = 0
+    for email_id in due():
+        if not jobs.enqueue("mail.outbox.send_one", email_id, job_id=f"email-{email_id}",
+                            description=f"send e-mail #{email_id}"):
+            return queued  # no queue, or Redis away: the caller sends them itself
+        queued += 1
+    return queued
+
+
 def _claim(email_id: int, now) -> bool:
     stale = now - timedelta(minutes=current_app.config["MAIL_CLAIM_MINUTES"])
     result = db.session.execute(
@@ -246,10 +281,20 @@ def _smtp(message: EmailMessage) -> None:
 
 
 def deliver_after_response(response):
-    """After a request that wrote e-mails, send them once the response has gone out."""
+    """After a request that wrote e-mails: with a job queue, queue them for a worker; without
+    one (or with Redis away), send them here once the response has gone out."""
     if not g.get("outbox_written") or not current_app.config["MAIL_SEND_AFTER_RESPONSE"]:
         return response
     app = current_app._get_current_object()
+    if app.config.get("JOBS_REDIS_URL"):
+        try:
+            pending = due()
+            if pending and queue_due() >= len(pending):
+                return response
+        except Exception:  # the database away: the next pass sends them
+            db.session.rollback()
+            log.warning("e-mails written by this request not queued; the next pass sends them", exc_info=True)
+            return response
 
     def send() -> None:
         with app.app_context():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from core import jobs, requestlog
 from core.references import new_reference
 from core.urls import external_url
 from extensions import db
@@ -140,6 +142,7 @@ def start_payment(order: Order, gateway: str) -> Payment:
     # The database decides first which request opens the attempt (one open per order): a
     # double-tap gets the first attempt back and never competes for the gateway's slots.
     payment, inserted = _insert_attempt(order, gateway)
+    requestlog.tag(order=order.reference, payment=payment.reference)
     if not inserted:
         return payment  # another request opened it: its next step is the customer's
     try:
@@ -534,6 +537,7 @@ def _handle_callback(gateway: str, inbound: Inbound) -> tuple[int, dict]:
         _reject(None, gateway, notice.payload, Rejection.UNKNOWN_REFERENCE,
                 f"rejected: unknown reference {reference[:40]}")
         return 404, {"error": "unknown payment reference"}
+    requestlog.tag(order=payment.order.reference, payment=payment.reference)
     if notice.gateway_ref and payment.gateway_ref and notice.gateway_ref != payment.gateway_ref:
         _reject(payment, gateway, notice.payload, Rejection.GATEWAY_ID_MISMATCH,
                 f"rejected: names {notice.gateway_ref[:60]}, not the stored gateway id")
@@ -563,8 +567,14 @@ DEFER_MARGIN_SECONDS = 0.05
 
 
 def _confirm_later(payment: Payment, delay: float, why: str) -> None:
-    """Schedule the confirmation a callback could not make now (payments/deferred.py)."""
-    if deferred.later(payment.id, delay + DEFER_MARGIN_SECONDS, deferred_confirm):
+    """Schedule the confirmation a callback could not make now: a job on the queue when there
+    is one (any worker runs it; one job per payment and moment), else a timer in this process
+    (payments/deferred.py)."""
+    if jobs.enqueue("payments.attempts.deferred_confirm", payment.id, delay=delay + DEFER_MARGIN_SECONDS,
+                    job_id=f"confirm-{payment.id}-{int(time.time() + delay)}",
+                    description=f"confirm payment {payment.reference} with {payment.gateway}"):
+        note = f"{why}: confirmation queued in {delay:.1f} s"
+    elif deferred.later(payment.id, delay + DEFER_MARGIN_SECONDS, deferred_confirm):
         note = f"{why}: confirmation scheduled in {delay:.1f} s"
     else:
         note = f"{why}: confirmation left to reconciliation (could not schedule it in this process)"

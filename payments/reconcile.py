@@ -19,8 +19,8 @@ from functools import partial
 from flask import current_app
 from sqlalchemy import or_, select
 
+from core import jobs
 from extensions import db
-from mail import outbox as mail
 from models import Order, Payment, utcnow
 from notifications import sms
 from orders import fulfilment
@@ -148,8 +148,8 @@ def reconcile_once(now: datetime | None = None) -> ReconcileReport:
     report = ReconcileReport()
     for step in (end_stale, recheck, expire, summarise):
         _isolated(report, step.__name__, partial(step, now, report))
-    def send() -> None:
-        report.emails_sent = mail.deliver()
+    def send() -> None:  # every outbox (core.jobs.OUTBOXES): e-mails, and any other added there
+        report.emails_sent = jobs.drain_all()
     _isolated(report, "sending e-mails", send)
 
     def send_texts() -> None:
@@ -158,3 +158,9 @@ def reconcile_once(now: datetime | None = None) -> ReconcileReport:
     db.session.remove()
     log.info("reconciliation: %s", report.summary())
     return report
+
+
+def scheduled_pass() -> str:
+    """The worker's periodic job (``flask worker`` schedules it every RECONCILE_INTERVAL_SECONDS):
+    one pass, its summary as the job's result."""
+    return reconcile_once().summary()

@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import abc
 import json
+import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+
+#: One line per gateway call (the request id is added by the app's logging: core.requestlog).
+log = logging.getLogger("comptoir.gateway")
 
 #: ISO 4217 exponents of the currencies we sell in.
 EXPONENTS = {"XOF": 0, "XAF": 0, "RWF": 0, "NGN": 2, "USD": 2, "EUR": 2, "GBP": 2}
@@ -201,12 +207,20 @@ class GatewayHTTP:
         """Send one request; raise ProviderUnavailable on network errors and 5xx."""
         kwargs.setdefault("timeout", self.timeout)
         kwargs.setdefault("allow_redirects", False)
+        started = time.perf_counter()
+        # the host and path only: a query string may carry a token (LigdiCash's confirm)
+        where = urlsplit(url)
         try:
             response = self.session.request(method, url, **kwargs)
         except requests.Timeout:
+            log.warning("%s %s %s%s: timed out after %.0f ms", self.name, method, where.netloc, where.path,
+                        (time.perf_counter() - started) * 1000)
             raise ProviderUnavailable(f"{self.name} timed out") from None
         except requests.RequestException as exc:
+            log.warning("%s %s %s%s: %s", self.name, method, where.netloc, where.path, type(exc).__name__)
             raise ProviderUnavailable(f"{self.name} unreachable ({type(exc).__name__})") from None
+        log.info("%s %s %s%s: HTTP %s in %.0f ms", self.name, method, where.netloc, where.path,
+                 response.status_code, (time.perf_counter() - started) * 1000)
         if response.status_code == 429:  # every gateway: "unavailable, try later", in this one place
             wait = retry_after(response.headers.get("Retry-After"))
             raise ProviderUnavailable(f"{self.name} is rate limiting us (HTTP 429)", retry_after=wait)

@@ -23,6 +23,8 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -135,16 +137,29 @@ def _login_key() -> tuple[str, str, str]:
     return current_app.config["RATELIMIT_KEY_PREFIX"], LOGIN_SCOPE, get_remote_address()
 
 
+#: Where sign-ins are counted while the shared storage (Redis) does not answer: this process'
+#: memory, so the limit still holds per process instead of failing the sign-in page.
+_FALLBACK_LIMITER = FixedWindowRateLimiter(MemoryStorage())
+
+
+def _hit(cost: int = 1) -> bool:
+    try:
+        return all([limiter.limiter.hit(item, *_login_key(), cost=cost) for item in _login_limits()])
+    except Exception as exc:  # the storage away (redis.ConnectionError, a timeout): count here meanwhile
+        current_app.logger.warning("sign-in limit storage unavailable (%s): counting in this process",
+                                   type(exc).__name__)
+        return all([_FALLBACK_LIMITER.hit(item, *_login_key(), cost=cost) for item in _login_limits()])
+
+
 def count_sign_in_attempt() -> bool:
     """Count this attempt in every window *before* the password is checked (an atomic
     increment, so parallel attempts cannot all slip under the limit); False when over it."""
-    return all([limiter.limiter.hit(item, *_login_key()) for item in _login_limits()])
+    return _hit()
 
 
 def give_back_sign_in_attempt() -> None:
     """A successful sign-in does not use up the limit."""
-    for item in _login_limits():
-        limiter.limiter.hit(item, *_login_key(), cost=-1)
+    _hit(cost=-1)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -740,3 +755,44 @@ def _deactivate(item):
         delivery_service.save(item, {"active": False})
         flash(f"{item.name} is no longer offered at checkout.", "success")
     return redirect(url_for("admin.delivery"), 303)
+
+
+# background jobs
+
+@bp.get("/jobs")
+def jobs_page():
+    """Jobs that kept failing after their retries (RQ's failed registry), each with a retry button,
+    and how much waits on the queue."""
+    from redis.exceptions import RedisError
+
+    from core import jobs
+
+    configured = bool(jobs.redis_url(current_app.config))
+    failed, depth, unreachable = [], None, False
+    if configured:
+        try:
+            failed, depth = jobs.failed_jobs(), jobs.depth()
+        except RedisError:
+            unreachable = True
+    return render_template("admin/jobs.html", configured=configured, failed=failed, depth=depth,
+                           unreachable=unreachable)
+
+
+@bp.post("/jobs/<job_id>/retry")
+def retry_job(job_id: str):
+    """Put one failed job back on the queue."""
+    from redis.exceptions import RedisError
+
+    from core import jobs
+
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            if jobs.retry_failed(job_id):
+                current_app.logger.info("%s put job %s back on the queue", current_user.email, job_id)
+                flash("The job is back on the queue: a worker runs it in a moment.", "success")
+            else:
+                flash("That job is no longer in the failed list (already retried, or expired).", "error")
+        except RedisError:
+            flash("The job queue (Redis) does not answer: try again in a moment.", "error")
+    return redirect(url_for("admin.jobs_page"), 303)

@@ -5,6 +5,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 
 from checkout.complete import checkout as run_checkout
+from core import requestlog
 from core.i18n import current_language
 from core.money import format_money
 from delivery import options as delivery_service
@@ -134,6 +135,7 @@ def _order_or_404(token: str) -> Order:
 def order(token: str):
     """The order as our database knows it; re-checks an open payment (rate-bounded)."""
     item = _order_or_404(token)
+    requestlog.tag(order=item.reference)
     if item.status == "pending":
         end_stale_attempts(item)  # so that a dead attempt's order offers "pay" again
     if item.status == "pending" and item.active_payment is not None:
