@@ -39,6 +39,7 @@ QUEUE_NAME = "comptoir"
 #: returns how many). Another outbox (SMS) is one more line here.
 OUTBOXES: dict[str, str] = {
     "email": "mail.outbox.deliver",
+    "sms": "notifications.sms.deliver",
 }
 
 

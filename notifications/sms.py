@@ -25,6 +25,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
+from core import jobs
 from core.money import format_money
 from core.urls import external_url
 from extensions import db
@@ -188,10 +189,13 @@ def _note(sms: OutboxSms, text: str) -> None:
 
 
 def deliver_after_response(response):
-    """After a request that wrote texts, send them once the response has gone out."""
+    """After a request that wrote texts: with a job queue, one drain job for a worker; without
+    one (or with Redis away), send them here once the response has gone out."""
     if not g.get("sms_written") or not current_app.config.get("SMS_SEND_AFTER_RESPONSE", True):
         return response
     app = current_app._get_current_object()
+    if app.config.get("JOBS_REDIS_URL") and jobs.enqueue("core.jobs.drain", "sms", description="send due texts"):
+        return response
 
     def send() -> None:
         with app.app_context():
