@@ -90,3 +90,28 @@ def test_the_orders_csv_and_the_packing_slip_name_the_variant(admin, shopper, ct
     order = only_order()
     slip = admin_text(admin.get(f"/admin/orders/{order.reference}/slip"))
     assert "Chemise kitenge (M)" in slip
+
+
+def test_a_payment_link_sells_a_variant_and_previews_it(admin, shopper, base_url, ctx):
+    import re
+
+    from models import PaymentLink
+    from tests.links.test_payment_links import link_form
+    medium = size("M")
+    form = admin.get("/admin/links/new").text
+    assert f'value="v{medium.id}"' in form and "Chemise kitenge — M" in form
+    shirt_product = shirt()
+    assert f'value="{shirt_product.id}"' not in form  # a product with options is offered per variant only
+    data = link_form(products=[("savon-noir", 1)])
+    data["products-1-product_id"], data["products-1-quantity"] = f"v{medium.id}", "2"
+    response = admin.post("/admin/links/new", data, csrf_from="/admin/links/new")
+    assert response.status_code == 303, admin_text(response)[:500]
+    link = db.session.scalar(select(PaymentLink))
+    line = next(line for line in link.order.lines if line.variant_id == medium.id)
+    assert (line.full_name, line.quantity, line.unit_price) == ("Chemise kitenge (M)", 2, 12000)
+    assert size("M").stock == 3
+    page = shopper.get(f"/p/{link.code}").text
+    assert "Chemise kitenge (M)" in page
+    meta = dict(re.findall(r'<meta (?:property|name)="([^"]+)" content="([^"]*)"', page))
+    assert meta["og:url"] == f"{base_url}/p/{link.code}" and meta["product:price:currency"] == "XOF"
+    assert meta["og:image"].startswith(base_url + "/media/")

@@ -23,11 +23,13 @@ from tests.e2e.merchant import sign_in
 SHOTS = Path(os.environ.get("DASHBOARD_SHOTS", Path(tempfile.gettempdir()) / "comptoir-dashboard-shots"))
 PAGES = {"to-fulfil": "/admin/fulfil", "links": "/admin/links/", "delivery": "/admin/delivery",
          "attention": "/admin/attention", "overview": "/admin/", "categories": "/admin/categories",
-         "settings": "/admin/settings"}
+         "settings": "/admin/settings", "products-low": "/admin/products?low=1",
+         "product": "/admin/products/slug:kitenge-chemise", "variants": "/admin/products/slug:kitenge-chemise/variants"}
 #: Each page's table that must have a row of data (not the "nothing yet" line).
 ROWS = {"to-fulfil": "#to-fulfil tbody tr:not(.empty)", "links": "#links tbody tr[data-code]",
         "delivery": "#zones tbody tr:not(.empty)", "attention": "#flagged tbody tr:not(.empty)",
-        "overview": "#setup li", "categories": "#categories tbody tr", "settings": "form.settings-form textarea"}
+        "overview": "#setup li", "categories": "#categories tbody tr", "settings": "form.settings-form textarea",
+        "products-low": "#products tbody tr", "product": "#variants-link", "variants": ".variant-row"}
 SIZES = {"phone": PHONE, "desktop": {"viewport": {"width": 1280, "height": 800}}}
 
 
@@ -100,8 +102,10 @@ def test_dashboard_pages_never_scroll_sideways(browser, base_url, app, seeded, s
         expect(page.get_by_role("heading", name="Overview")).to_be_visible()
         SHOTS.mkdir(parents=True, exist_ok=True)
         widths = {}
+        with app.app_context():
+            shirt = db.session.scalar(select(Product.id).where(Product.slug == "kitenge-chemise"))
         for name, path in PAGES.items():
-            page.goto(path)
+            page.goto(path.replace("slug:kitenge-chemise", str(shirt)))
             expect(page.locator(ROWS[name]).first).to_be_visible()
             page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
             widths[name] = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
