@@ -19,7 +19,7 @@ class CheckoutResult:
 
 
 def checkout(cart: PricedCart, customer: Customer, gateway: str, key: str,
-             delivery: Delivery | None = None) -> CheckoutResult:
+             delivery: Delivery | None = None, promo_code: str = "") -> CheckoutResult:
     """Place the order for ``key`` (or find it again) and open a payment at ``gateway``.
 
     Submitting the same checkout twice finds the first order; while one of its
@@ -27,7 +27,7 @@ def checkout(cart: PricedCart, customer: Customer, gateway: str, key: str,
     """
     order = find_by_checkout_key(key)
     if order is None:
-        order = place_order(cart, customer, key, delivery)
+        order = place_order(cart, customer, key, delivery, promo_code)
     elif order.status == OrderStatus.PENDING:
         _update_customer(order, customer)
     end_stale_attempts(order)

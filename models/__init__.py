@@ -25,13 +25,15 @@ from models.orders import (
     Refund,
 )
 from models.payments import ATTENTION_KINDS, PAYMENT_STATUSES, Payment, PaymentEvent
+from models.promos import PROMO_KINDS, PromoCode, PromoMarket, PromoRedemption
 from models.settings import Identity, ShopSettings, shop_identity
 
 __all__ = [
     "ATTENTION_KINDS", "DELIVERY_METHODS", "FULFILMENT_STATUSES", "LINK_STATUSES", "ORDER_STATUSES",
     "PAYMENT_STATUSES", "REFUND_METHODS", "AdminSession", "AdminUser", "CatalogVersion", "Category",
     "DeliveryZone", "Identity", "ImageBlob", "ImageView", "Order", "OrderLine", "OutboxEmail", "OutboxSms",
-    "Payment", "PaymentEvent", "PaymentLink", "PickupPoint", "Price", "Product", "ProductImage",
+    "Payment", "PaymentEvent", "PaymentLink", "PickupPoint", "Price", "Product", "ProductImage", "PROMO_KINDS", "PromoCode", "PromoMarket",
+    "PromoRedemption",
     "ProductOption", "Refund", "ShopSettings", "UTCDateTime", "Variant", "VariantPrice", "shop_identity",
     "sql_list", "utcnow",
 ]

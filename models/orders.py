@@ -39,6 +39,7 @@ class Order(db.Model):
         CheckConstraint(f"delivery_method IS NULL OR delivery_method IN ({DELIVERY_METHODS_SQL})",
                         name="delivery_method_known"),
         CheckConstraint("delivery_fee >= 0", name="delivery_fee_nonnegative"),
+        CheckConstraint("discount >= 0", name="discount_nonnegative"),
         Index("ix_orders_fulfilment_paid_at", "fulfilment_status", "paid_at"),
         # Refunds (orders.states.record_refund): never below zero, never more than was received.
         CheckConstraint("amount_received >= 0", name="amount_received_nonnegative"),
@@ -86,6 +87,9 @@ class Order(db.Model):
     #: ``currency``): set by orders.states (paid, money on a closed order, refunds) only.
     amount_received: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: A promo code's saving (minor units; shop.promos): total = subtotal + delivery_fee - discount.
+    discount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    promo_code: Mapped[str] = mapped_column(String(32), default="", server_default="")
     #: Why the merchant cancelled it (shown to the customer), empty otherwise.
     cancel_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 

@@ -21,6 +21,7 @@ from models import Order, OrderLine, utcnow
 from notifications import sms
 from orders import states
 from orders.states import OrderStatus
+from shop import promos
 from shop.cart import PricedCart
 from shop.stock import OutOfStock, reserve_lines
 
@@ -67,7 +68,7 @@ def find_by_checkout_key(key: str) -> Order | None:
 
 
 def place_order(cart: PricedCart, customer: Customer, checkout_key: str,
-                delivery: Delivery | None = None) -> Order:
+                delivery: Delivery | None = None, promo_code: str = "") -> Order:
     """Store the order and reserve its stock in one transaction.
 
     Prices come from ``cart``, which was priced from the database in this request.
@@ -80,7 +81,7 @@ def place_order(cart: PricedCart, customer: Customer, checkout_key: str,
     if cart.total <= 0:
         raise CheckoutError(_("The order total must be above zero."))
     try:
-        order = _insert_order(cart, customer, checkout_key, delivery)
+        order = _insert_order(cart, customer, checkout_key, delivery, promo_code)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -96,7 +97,17 @@ def place_order(cart: PricedCart, customer: Customer, checkout_key: str,
 
 
 def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
-                  delivery: Delivery | None = None) -> Order:
+                  delivery: Delivery | None = None, promo_code: str = "") -> Order:
+    fee = delivery.fee if delivery else 0
+    discount, code = 0, ""
+    if promo_code:  # checked again now: it may have run out while the customer was away
+        try:
+            saving = promos.evaluate(promo_code, cart, customer.phone)
+        except promos.PromoError as exc:
+            raise CheckoutError(str(exc)) from None
+        discount, code = saving.discount(fee), saving.code
+        if discount >= cart.total + fee:
+            raise CheckoutError(_("This code cannot make the order free: remove it to pay the order."))
     try:
         low = reserve_lines((line.variant, line.quantity) for line in cart.lines)
     except OutOfStock as exc:
@@ -108,7 +119,9 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
         checkout_key=checkout_key,
         currency=cart.currency,
         subtotal=cart.total,
-        total=cart.total + (delivery.fee if delivery else 0),
+        total=cart.total + fee - discount,
+        discount=discount,
+        promo_code=code,
         **(delivery.order_columns() if delivery else {}),
         customer_name=customer.name,
         customer_email=customer.email,
@@ -130,6 +143,11 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
     )
     db.session.add(order)
     db.session.flush()
+    if code:
+        try:
+            promos.redeem(order, code)  # one use, in this transaction: exactly max_uses orders get it
+        except promos.PromoError as exc:
+            raise CheckoutError(str(exc)) from None
     mail.enqueue(order, "confirmation")
     mail.enqueue_low_stock(low)
     sms.enqueue(order, "received")

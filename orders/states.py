@@ -29,6 +29,7 @@ from extensions import db
 from mail import outbox as mail
 from models import Order, Payment, PaymentEvent, PaymentLink, Refund, utcnow
 from notifications import sms
+from shop import promos
 from shop.stock import release_stock, reserve_again
 
 log = logging.getLogger(__name__)
@@ -319,6 +320,12 @@ def _receipt(change: Change) -> None:
     mail.enqueue(change.obj, "receipt", change.context.get("payment"))  # in the winning transaction: one receipt
 
 
+def _release_promo(change: Change) -> None:
+    """An order that closes unpaid gives its promo code's use back (a paid one keeps it)."""
+    if change.obj.paid_at is None and promos.release(change.obj):
+        change.notes.append(f"code {change.obj.promo_code} use given back")
+
+
 def _release_stock(change: Change) -> None:
     """Stock goes back: every line, or the lines the merchant chose (``restock=`` line ids)."""
     restock = change.context.get("restock")
@@ -375,8 +382,8 @@ EFFECTS.update({
     ("fulfilment", F.READY_FOR_PICKUP.value): [_fulfilment_email, _sms()],
     ("fulfilment", F.DELIVERED.value): [_sms()],
     ("fulfilment", F.PICKED_UP.value): [_sms()],
-    ("order", O.CANCELLED.value): [_release_stock, _end_open_attempts],
-    ("order", O.EXPIRED.value): [_release_stock, _end_open_attempts],
+    ("order", O.CANCELLED.value): [_release_stock, _release_promo, _end_open_attempts],
+    ("order", O.EXPIRED.value): [_release_stock, _release_promo, _end_open_attempts],
 })
 
 

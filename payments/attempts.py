@@ -90,7 +90,7 @@ def checkout_request(order: Order, payment: Payment) -> CheckoutRequest:
         amount=payment.amount,
         currency=payment.currency,
         lines=(*(Line(l.full_name, l.quantity, l.unit_price, l.line_total, codes.get(l.product_id))
-                 for l in order.lines), *_delivery_line(order)),
+                 for l in order.lines), *_delivery_line(order), *_discount_line(order)),
         customer_name=order.customer_name,
         customer_email=order.customer_email,
         customer_phone=order.customer_phone,
@@ -115,6 +115,16 @@ def _delivery_line(order: Order) -> tuple[Line, ...]:
     with force_locale(order.language or "fr"):
         name = _("Delivery: %(place)s", place=order.delivery_label)
     return (Line(name[:200], 1, order.delivery_fee, order.delivery_fee, None),)
+
+
+def _discount_line(order: Order) -> tuple[Line, ...]:
+    """A promo code's saving as a negative line: the lines add up to the amount charged (a
+    gateway that takes only positive items gets one line for the order: billable_lines)."""
+    if not order.discount:
+        return ()
+    with force_locale(order.language or "fr"):
+        name = _("Promo code %(code)s", code=order.promo_code)
+    return (Line(name[:200], 1, -order.discount, -order.discount, None),)
 
 
 def _description(shop: str, order: Order) -> str:

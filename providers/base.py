@@ -86,6 +86,17 @@ class Line:
     product_code: str | None = None
 
 
+def billable_lines(request: CheckoutRequest) -> tuple[Line, ...]:
+    """The lines as a gateway's items: as they are when every one is positive, each is its unit
+    price times its quantity and together they make the amount; else (a promo code's negative
+    line, say) one line for the whole order, so the items always add up to what is charged."""
+    lines = request.lines
+    if lines and sum(l.total for l in lines) == request.amount and all(
+            l.unit_price > 0 and l.quantity > 0 and l.unit_price * l.quantity == l.total for l in lines):
+        return lines
+    return (Line(request.description[:200], 1, request.amount, request.amount),)
+
+
 @dataclass(frozen=True)
 class CheckoutRequest:
     """Everything a gateway needs to open a hosted payment for one attempt."""

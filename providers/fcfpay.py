@@ -27,6 +27,7 @@ from .base import (
     PaymentRef,
     ProviderError,
     StatusReport,
+    billable_lines,
     to_major,
 )
 
@@ -89,7 +90,7 @@ class FCFPay(PaymentProvider):
                     decimal_string(line.unit_price, request.currency),
                     decimal_string(line.total, request.currency),
                 ), strict=True))
-                for number, line in enumerate(request.lines, start=1)
+                for number, line in enumerate(billable_lines(request), start=1)
             },
         }
 

@@ -19,6 +19,7 @@ from .base import (
     PaymentRef,
     ProviderError,
     StatusReport,
+    billable_lines,
     whole_units,
 )
 
@@ -78,7 +79,7 @@ class LigdiCash(PaymentProvider):
                 "unit_price": whole_units(line.unit_price, request.currency),
                 "total_price": whole_units(line.total, request.currency),
             }
-            for line in request.lines
+            for line in billable_lines(request)
         ]
         return {
             "commande": {

@@ -30,6 +30,7 @@ from .base import (
     ProviderError,
     ProviderUnavailable,
     StatusReport,
+    billable_lines,
 )
 
 INVOICES_PATH = "/v1/invoices"
@@ -278,11 +279,7 @@ def status_report(invoice: dict) -> StatusReport:
 
 def invoice_items(request: CheckoutRequest) -> list[dict]:
     """At most MAX_ITEMS lines whose prices add up to the amount; the tail is merged into one."""
-    lines = list(request.lines)
-    if not lines or sum(l.total for l in lines) != request.amount or any(
-            l.total != l.unit_price * l.quantity for l in lines):
-        # Lines that do not add up (a discount, say): bill the order as one line.
-        return [{"name": request.description, "quantity": 1, "price": request.amount}]
+    lines = list(billable_lines(request))  # lines that do not add up (a discount): one line
     if len(lines) <= MAX_ITEMS:
         return [item(l.name, l.quantity, l.unit_price) for l in lines]
     head, tail = lines[: MAX_ITEMS - 1], lines[MAX_ITEMS - 1:]

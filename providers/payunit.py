@@ -25,6 +25,7 @@ from .base import (
     PaymentRef,
     ProviderError,
     StatusReport,
+    billable_lines,
     whole_units,
 )
 
@@ -114,7 +115,7 @@ class PayUnit(PaymentProvider):
             "items": [
                 {"name": line.name, "amount": whole_units(line.unit_price, request.currency),
                  "quantity": line.quantity}
-                for line in request.lines
+                for line in billable_lines(request)
             ],
         }
 

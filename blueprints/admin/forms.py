@@ -216,6 +216,35 @@ class CategoryForm(FlaskForm):
     submit = SubmitField("Save")
 
 
+class PromoForm(FlaskForm):
+    """A promo code; amounts per market typed in major units like prices."""
+
+    code = StringField("Code", validators=[DataRequired(), Length(max=32)],
+                       description="What customers type, letters and digits (any case): TABASKI10")
+    kind = SelectField("It gives", choices=[SelectChoice("percent", "a percentage off"),
+                                            SelectChoice("fixed", "a fixed amount off (per market)"),
+                                            SelectChoice("free_delivery", "free delivery")])
+    percent = IntegerField("Percentage", validators=[Optional(), NumberRange(1, 100)])
+    starts_on = DateField("From (optional)", validators=[Optional()])
+    ends_on = DateField("Until, included (optional)", validators=[Optional()])
+    max_uses = IntegerField("Orders in all (optional)", validators=[Optional(), NumberRange(1, 1_000_000)])
+    max_uses_per_phone = IntegerField("Orders per customer phone (optional)",
+                                      validators=[Optional(), NumberRange(1, 1000)])
+    products = SelectMultipleField("Only these products (optional)", coerce=str, choices=[],
+                                   validators=[Optional()])
+    categories = SelectMultipleField("Only these categories (optional)", coerce=str, choices=[],
+                                     validators=[Optional()], widget=ListWidget(prefix_label=False),
+                                     option_widget=CheckboxInput())
+    active = BooleanField("On", default=True)
+    submit = SubmitField("Save")
+
+
+for _currency in MARKETS:
+    setattr(PromoForm, f"off_{_currency}", StringField(f"Amount off in {_currency}", validators=[Optional(), Length(max=20)]))
+    setattr(PromoForm, f"min_{_currency}", StringField(f"Minimum cart in {_currency}",
+                                                        validators=[Optional(), Length(max=20)]))
+
+
 class ShopSettingsForm(FlaskForm):
     """What the merchant changes often about the shop; empty fields use the environment's value."""
 

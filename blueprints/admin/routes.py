@@ -6,7 +6,7 @@ runs before each request of the blueprint, so a new route cannot be left open).
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import (
     Response,
@@ -35,13 +35,24 @@ from delivery import options as delivery_service
 from extensions import db, limiter, login_manager
 from media import images as media_images
 from merchant import accounts, actions, reports, setup
-from models import Category, DeliveryZone, Order, Payment, PaymentEvent, PickupPoint, Product, ShopSettings
+from models import (
+    Category,
+    DeliveryZone,
+    Order,
+    Payment,
+    PaymentEvent,
+    PickupPoint,
+    Product,
+    PromoCode,
+    ShopSettings,
+)
 from orders import fulfilment
 from payments import attention
 from providers import REGISTRY
 from providers.base import to_major
 from shop import categories as category_service
 from shop import products as product_service
+from shop import promos as promo_service
 from shop import stock as stock_service
 from shop import variants as variant_service
 
@@ -55,6 +66,7 @@ from .forms import (
     OrderFilterForm,
     PointForm,
     ProductForm,
+    PromoForm,
     ReasonForm,
     RefundForm,
     ShipForm,
@@ -609,6 +621,68 @@ def new_category():
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
 def edit_category(category_id: int):
     return _save_category(db.get_or_404(Category, category_id))
+
+
+# promo codes (shop.promos)
+
+@bp.get("/promos")
+def promos_page():
+    """Every promo code: what it gives, when, how often it was used."""
+    return render_template("admin/promos.html", promos=promo_service.all_codes())
+
+
+def _day_start(day) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None
+
+
+def _save_promo(promo):
+    form = PromoForm()
+    form.products.choices = [SelectChoice(str(p.id), p.name or p.name_en) for p in product_service.all_products()]
+    form.categories.choices = [SelectChoice(str(c.id), c.name or c.name_en) for c in product_service.categories()]
+    if request.method == "GET" and promo is not None:
+        form.code.data, form.kind.data, form.percent.data = promo.code, promo.kind, promo.percent
+        form.starts_on.data = promo.starts_at.date() if promo.starts_at else None
+        form.ends_on.data = (promo.ends_at - timedelta(days=1)).date() if promo.ends_at else None
+        form.max_uses.data, form.max_uses_per_phone.data = promo.max_uses, promo.max_uses_per_phone
+        form.products.data = [str(p.id) for p in promo.products]
+        form.categories.data = [str(c.id) for c in promo.categories]
+        form.active.data = promo.active
+        for m in promo.markets:
+            if m.amount_off:
+                getattr(form, f"off_{m.currency}").data = str(to_major(m.amount_off, m.currency))
+            if m.min_subtotal:
+                getattr(form, f"min_{m.currency}").data = str(to_major(m.min_subtotal, m.currency))
+    if form.validate_on_submit():
+        data = promo_service.PromoData(
+            code=form.code.data or "", kind=form.kind.data, percent=form.percent.data,
+            markets={c: (getattr(form, f"off_{c}").data or "", getattr(form, f"min_{c}").data or "") for c in MARKETS},
+            starts_at=_day_start(form.starts_on.data),
+            ends_at=_day_start(form.ends_on.data + timedelta(days=1)) if form.ends_on.data else None,
+            max_uses=form.max_uses.data, max_uses_per_phone=form.max_uses_per_phone.data,
+            product_ids=tuple(int(i) for i in form.products.data or [] if i.isdigit()),
+            category_ids=tuple(int(i) for i in form.categories.data or [] if i.isdigit()),
+            active=bool(form.active.data))
+        try:
+            saved = promo_service.save_promo(promo, data)
+            flash(f"Code {saved.code} saved.", "success")
+            return redirect(url_for("admin.promos_page"), 303)
+        except promo_service.PromoDataError as exc:
+            db.session.rollback()
+            field = getattr(form, exc.field, None) or form.code
+            field.errors = [*field.errors, str(exc)]
+            return render_template("admin/promo_form.html", form=form, promo=promo), 400
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/promo_form.html", form=form, promo=promo), status
+
+
+@bp.route("/promos/new", methods=["GET", "POST"])
+def new_promo():
+    return _save_promo(None)
+
+
+@bp.route("/promos/<int:promo_id>", methods=["GET", "POST"])
+def edit_promo(promo_id: int):
+    return _save_promo(db.get_or_404(PromoCode, promo_id))
 
 
 # delivery and fulfilment (delivery.options, orders.fulfilment)

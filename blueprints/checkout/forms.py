@@ -68,6 +68,14 @@ def gateway_choices(providers) -> list[SelectChoice]:
     return [SelectChoice(p.name, p.display_name) for p in providers]
 
 
+class PromoForm(FlaskForm):
+    """A promo code, in the cart or at checkout (apply, or remove the one applied)."""
+
+    code = StringField(_l("Promo code"), validators=[Optional(), Length(max=64)])
+    apply = SubmitField(_l("Apply"))
+    remove = SubmitField(_l("Remove the code"))
+
+
 class EmptyForm(FlaskForm):
     """A button-only POST that still carries CSRF."""
 

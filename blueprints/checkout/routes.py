@@ -8,6 +8,7 @@ from checkout.complete import checkout as run_checkout
 from core import requestlog
 from core.i18n import current_language
 from core.money import format_money
+from core.redirects import local_path
 from delivery import options as delivery_service
 from extensions import db, limiter
 from models import Order, Payment
@@ -31,9 +32,10 @@ from payments.attempts import (
 )
 from payments.gateways import enabled_gateways
 from shop import cart as cart_service
+from shop import promos
 
 from . import bp
-from .forms import CheckoutForm, EmptyForm, FindOrderForm, RetryForm, delivery_choices, gateway_choices
+from .forms import CheckoutForm, EmptyForm, FindOrderForm, PromoForm, RetryForm, delivery_choices, gateway_choices
 
 RECENT_ORDERS = 10
 
@@ -48,6 +50,9 @@ def checkout():
     if not cart.lines:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("shop.cart"), 303)
+    saving, no_longer = promos.for_cart(cart)
+    if no_longer:
+        flash(no_longer, "warning")
     form = CheckoutForm(data=None if request.method == "POST" else _typed_before(), currency=cart.currency)
     form.gateway.choices = gateway_choices(enabled_gateways(cart.currency))
     options = delivery_service.options(cart.currency, cart.total)
@@ -61,8 +66,7 @@ def checkout():
     valid = form.validate_on_submit()  # then the delivery, so that every error shows at once
     delivery = _delivery_of(form, cart, options) if request.method == "POST" else None
     if not valid or delivery is None:
-        return render_template("checkout/checkout.html", form=form, cart=cart,
-                               delivery_options=options), 200 if request.method == "GET" else 400
+        return _page(form, cart, options, saving), 200 if request.method == "GET" else 400
     key = form.checkout_key.data
     if find_by_checkout_key(key) is None and key != session.get("checkout_key"):
         flash(_("Your cart changed since this page was opened: please check it and confirm again."), "warning")
@@ -71,19 +75,54 @@ def checkout():
                         current_language())
     session["customer"] = {"name": customer.name, "email": customer.email, "phone": customer.phone}
     try:
-        result = run_checkout(cart, customer, form.gateway.data, key, delivery or None)
+        result = run_checkout(cart, customer, form.gateway.data, key, delivery or None,
+                              saving.code if saving else "")
     except CheckoutError as exc:
         flash(str(exc), "error")
-        return render_template("checkout/checkout.html", form=form, cart=cart, delivery_options=options), 409
+        if saving is not None and promos.for_cart(cart)[1]:  # the code ran out meanwhile: said, and dropped
+            saving = None
+        return _page(form, cart, options, saving), 409
     except PaymentStartError as exc:
         flash(str(exc), "error")
-        return render_template("checkout/checkout.html", form=form, cart=cart,
-                               delivery_options=options), exc.http_status
+        return _page(form, cart, options, saving), exc.http_status
     remember_order(result.order)
     if result.payment is not None and result.payment.redirect_url:
         cart_service.clear()
+        promos.forget()
         return redirect(next_url(result.payment), 303)
     return redirect(url_for("checkout.order", token=result.order.token), 303)
+
+
+@bp.post("/cart/promo")
+def promo():
+    """Apply a promo code to the cart (or remove it): the saving shows in the cart and at checkout."""
+    form = PromoForm()
+    back = local_path(request.form.get("next", "")) or url_for("shop.cart")
+    if not form.validate_on_submit():
+        flash(_("Type the code as you received it."), "error")
+        return redirect(back, 303)
+    if form.remove.data:
+        promos.forget()
+        flash(_("The code was removed."), "info")
+        return redirect(back, 303)
+    try:
+        saving = promos.apply(form.code.data or "", cart_service.priced())
+    except promos.PromoError as exc:
+        flash(str(exc), "error")
+        return redirect(back, 303)
+    if saving.free_delivery:
+        flash(_("Code %(code)s applied: delivery is free.", code=saving.code), "success")
+    else:
+        flash(_("Code %(code)s applied: you save %(amount)s.", code=saving.code,
+                amount=format_money(saving.amount, cart_service.current_currency())), "success")
+    return redirect(back, 303)
+
+
+def _page(form, cart, options, saving):
+    """The checkout page; ``pay(fee)`` is what the customer pays with a delivery fee (the code's saving off)."""
+    return render_template("checkout/checkout.html", form=form, cart=cart, delivery_options=options,
+                           saving=saving, promo_form=PromoForm(),
+                           pay=lambda fee: cart.total + fee - (saving.discount(fee) if saving else 0))
 
 
 def _typed_before() -> dict | None:

@@ -5,6 +5,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_babel import refresh
 
+from blueprints.checkout.forms import PromoForm
 from core import phones
 from core.i18n import LANGUAGES, current_language, format_when
 from core.money import to_major
@@ -12,7 +13,7 @@ from core.redirects import local_path
 from core.urls import external_url
 from orders.lifecycle import find_by_token
 from shop import cart as cart_service
-from shop import catalog
+from shop import catalog, promos
 
 from . import bp
 from .forms import (
@@ -171,8 +172,12 @@ def cart():
     priced = cart_service.priced(pictures=True)  # the lines' thumbnails
     for notice in priced.notices:
         flash(notice, "warning")
+    saving, no_longer = promos.for_cart(priced)
+    if no_longer:
+        flash(no_longer, "warning")
     return render_template("shop/cart.html", cart=priced, update_form=UpdateCartForm(),
-                           remove_form=RemoveFromCartForm(), waiting=_waiting_order())
+                           remove_form=RemoveFromCartForm(), waiting=_waiting_order(), saving=saving,
+                           promo_form=PromoForm())
 
 
 def _waiting_order():
