@@ -51,8 +51,6 @@ def checkout():
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("shop.cart"), 303)
     saving, no_longer = promos.for_cart(cart)
-    if no_longer:
-        flash(no_longer, "warning")
     form = CheckoutForm(data=None if request.method == "POST" else _typed_before(), currency=cart.currency)
     form.gateway.choices = gateway_choices(enabled_gateways(cart.currency))
     options = delivery_service.options(cart.currency, cart.total)
@@ -63,6 +61,10 @@ def checkout():
             form.gateway.data = form.gateway.choices[0].value  # the only method: preselected
         if options and not form.delivery.data:
             form.delivery.data = options[0].value  # the first, free pickup point when there is one
+    if no_longer:  # the code stopped applying: say so and show the new price before taking any order
+        flash(no_longer, "warning")
+        if request.method == "POST":
+            return _page(form, cart, options, None), 409
     valid = form.validate_on_submit()  # then the delivery, so that every error shows at once
     delivery = _delivery_of(form, cart, options) if request.method == "POST" else None
     if not valid or delivery is None:
