@@ -24,12 +24,14 @@ SHOTS = Path(os.environ.get("DASHBOARD_SHOTS", Path(tempfile.gettempdir()) / "co
 PAGES = {"to-fulfil": "/admin/fulfil", "links": "/admin/links/", "delivery": "/admin/delivery",
          "attention": "/admin/attention", "overview": "/admin/", "categories": "/admin/categories",
          "settings": "/admin/settings", "products-low": "/admin/products?low=1",
-         "product": "/admin/products/slug:kitenge-chemise", "variants": "/admin/products/slug:kitenge-chemise/variants"}
+         "product": "/admin/products/slug:kitenge-chemise", "variants": "/admin/products/slug:kitenge-chemise/variants",
+         "promos": "/admin/promos", "promo-form": "/admin/promos/new"}
 #: Each page's table that must have a row of data (not the "nothing yet" line).
 ROWS = {"to-fulfil": "#to-fulfil tbody tr:not(.empty)", "links": "#links tbody tr[data-code]",
         "delivery": "#zones tbody tr:not(.empty)", "attention": "#flagged tbody tr:not(.empty)",
         "overview": "#setup li", "categories": "#categories tbody tr", "settings": "form.settings-form textarea",
-        "products-low": "#products tbody tr", "product": "#variants-link", "variants": ".variant-row"}
+        "products-low": "#products tbody tr", "product": "#variants-link", "variants": ".variant-row",
+        "promos": "#promos tbody tr", "promo-form": "#promo-form"}
 SIZES = {"phone": PHONE, "desktop": {"viewport": {"width": 1280, "height": 800}}}
 
 
