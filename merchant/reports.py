@@ -29,7 +29,7 @@ CSV_BATCH = 500
 CSV_HEADER = ["reference", "created_at", "paid_at", "customer_name", "customer_email",
               "customer_phone", "currency", "amount", "status", "gateway", "gateway_reference",
               "payment_reference", "delivery_method", "delivery_place", "delivery_fee",
-              "fulfilment_status", "received", "refunded", "items"]
+              "fulfilment_status", "received", "refunded", "discount", "promo_code", "items"]
 
 
 # overview
@@ -317,7 +317,7 @@ def csv_rows(f: OrderFilter) -> Iterator[str]:
                Order.customer_email, Order.customer_phone, Order.currency, Order.total,
                Order.status, Payment.gateway, Payment.gateway_ref, Payment.reference,
                Order.delivery_method, Order.delivery_label, Order.delivery_fee, Order.fulfilment_status,
-               Order.amount_received, Order.amount_refunded)
+               Order.amount_received, Order.amount_refunded, Order.discount, Order.promo_code)
         .outerjoin(Payment, Payment.id == _main_payment_id())
         .where(*_conditions(f))
         .order_by(Order.created_at.desc(), Order.id.desc())
@@ -329,13 +329,14 @@ def csv_rows(f: OrderFilter) -> Iterator[str]:
     for partition in db.session.execute(stmt).partitions():
         items = _items([row[0] for row in partition])
         for (order_id, ref, created, paid, name, email, phone, currency, total, status,
-             gateway, gateway_ref, payment_ref, method, place, fee, fulfilment, received, refunded) in partition:
+             gateway, gateway_ref, payment_ref, method, place, fee, fulfilment, received, refunded,
+             discount, code) in partition:
             writer.writerow([ref, _iso(created), _iso(paid), _safe(name), _safe(email), phone,
                              currency, str(to_major(total, currency)), status, gateway or "",
                              gateway_ref or "", payment_ref or "", method or "", _safe(place),
                              str(to_major(fee or 0, currency)), fulfilment,
                              str(to_major(received or 0, currency)), str(to_major(refunded or 0, currency)),
-                             _safe(items.get(order_id, ""))])
+                             str(to_major(discount or 0, currency)), code or "", _safe(items.get(order_id, ""))])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

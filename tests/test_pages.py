@@ -130,7 +130,8 @@ def test_catalogue_statements_do_not_grow_with_products(client, ctx):
     small = _statements(client, "/")
     _add_products(50)
     assert _statements(client, "/") == small
-    assert _statements(client, "/products/savon-noir") <= 4  # version, product with category, prices, photos
+    # version, product with category, prices, photos, options, variants, the variants' own prices
+    assert _statements(client, "/products/savon-noir") <= 7
 
 
 def _statements(client, path: str) -> int:

@@ -105,10 +105,10 @@ def test_cart_steppers_post_one_more_or_one_less(shopper, ctx):
     page = shopper.get("/cart").text
     assert page.count('name="quantity" value="3"') == 1 and page.count('name="quantity" value="1"') == 1
     assert "Unit price" in page and "Line total" in page and 'class="thumb"' in page
-    product_id = re.search(r'name="product_id" value="(\d+)"', page).group(1)
-    shopper.post("/cart/update", {"product_id": product_id, "quantity": "3"})
-    assert f'id="qty-{product_id}" type="number" name="quantity" value="3"' in shopper.get("/cart").text
-    shopper.post("/cart/update", {"product_id": product_id, "quantity": "0"})
+    line = re.search(r'name="variant_id" value="(\d+)"', page).group(1)  # a line is its variant
+    shopper.post("/cart/update", {"variant_id": line, "quantity": "3"})
+    assert f'id="qty-{line}" type="number" name="quantity" value="3"' in shopper.get("/cart").text
+    shopper.post("/cart/update", {"variant_id": line, "quantity": "0"})
     assert "Your cart is empty." in shopper.get("/cart").text
 
 
