@@ -59,7 +59,7 @@ class WebDynos:
                 if requests.get(url + "/healthz", timeout=2).status_code == 200:
                     self.urls.append(url)
                     return url
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow to boot on a busy machine
                 pass
             assert proc.poll() is None, (self.logs / f"{env['DYNO']}.log").read_text()
             time.sleep(0.25)
