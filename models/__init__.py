@@ -10,6 +10,7 @@ from __future__ import annotations
 from models.base import UTCDateTime, sql_list, utcnow
 from models.catalog import CatalogVersion, Category, Price, Product, ProductOption, Variant, VariantPrice
 from models.delivery import DeliveryZone, PickupPoint
+from models.imports import CatalogueImport
 from models.links import LINK_STATUSES, PaymentLink
 from models.mail import OutboxEmail
 from models.media import ImageBlob, ImageView, ProductImage
@@ -20,7 +21,7 @@ from models.settings import Identity, ShopSettings, shop_identity
 
 __all__ = [
     "ATTENTION_KINDS", "DELIVERY_METHODS", "FULFILMENT_STATUSES", "LINK_STATUSES", "ORDER_STATUSES",
-    "PAYMENT_STATUSES", "AdminSession", "AdminUser", "CatalogVersion", "Category", "DeliveryZone",
+    "PAYMENT_STATUSES", "AdminSession", "AdminUser", "CatalogVersion", "CatalogueImport", "Category", "DeliveryZone",
     "Identity", "ImageBlob", "ImageView", "Order", "OrderLine", "OutboxEmail", "Payment", "PaymentEvent", "PaymentLink",
     "PickupPoint", "Price", "Product", "ProductImage", "ProductOption", "Variant", "VariantPrice", "ShopSettings", "UTCDateTime", "shop_identity", "sql_list",
     "utcnow",
