@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import CatalogueImport, Product, Variant
+from models import CatalogueImport, Order, Product, Variant
 from shop.catalog_csv import MAX_BYTES, MAX_ROWS, columns
 from tests.admin.conftest import text_of
 
@@ -303,6 +303,12 @@ def test_hostile_files_get_a_clear_reason(admin, ctx, content, reason):
     assert catalogue() == before
 
 
+def test_a_file_past_the_request_limit_is_a_413_naming_the_catalogue_limit(admin, app):
+    response = upload(admin, b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1))
+    assert response.status_code == 413
+    assert "a catalogue file may be at most 2048 KB" in text_of(response)
+
+
 def test_no_file_is_a_form_error(admin):
     response = admin.post("/admin/products/import", csrf_from="/admin/products/import")
     assert response.status_code == 400 and "Choose a CSV file first." in text_of(response)
@@ -333,3 +339,59 @@ def test_import_and_export_need_a_signed_in_merchant(browser):
     response = browser.http.post(browser.base_url + "/admin/products/import",
                                  files={"file": ("c.csv", b"handle\n", "text/csv")}, allow_redirects=False)
     assert response.status_code in (302, 303, 400)
+
+
+# concurrency (PostgreSQL: SQLite serialises every writer)
+
+@pytest.fixture
+def postgres_only(app):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("parallel confirms need PostgreSQL's row locks (set TEST_DATABASE_URL)")
+
+
+def test_parallel_confirms_of_one_preview_import_it_once(postgres_only, admin, ctx):
+    from concurrent.futures import ThreadPoolExecutor
+
+    preview = upload(admin, (DATA / "catalogue_utf8.csv").read_bytes())
+    path = CONFIRM.search(preview.text).group(1)
+    token = admin.csrf("/admin/products")
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: admin.http.post(admin.base_url + path, data={"csrf_token": token},
+                                                          allow_redirects=False, timeout=60), range(6)))
+    places = sorted(a.headers.get("Location", str(a.status_code)) for a in answers)
+    assert places == ["/admin/products"] + ["/admin/products/import"] * 5, places
+    assert product("savon-noir").stock == 100 and product("boubou-brode").stock == 12  # not 120, not 24
+    assert db.session.scalar(select(func.count(Product.id)).where(Product.slug == "boubou-brode")) == 1
+
+
+def test_an_import_racing_checkouts_never_oversells(postgres_only, admin, app, base_url, ctx):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.helpers import Shopper
+
+    rows = rows_of(exported(admin))
+    (huile,) = [r for r in rows if r["handle"] == "huile-de-baobab"]
+    huile["stock"] = "5"  # 35 → 5, while ten customers try to buy 1 each
+    preview = upload(admin, write([huile]))
+    path = CONFIRM.search(preview.text).group(1)
+    token = admin.csrf("/admin/products")
+
+    def buy(_):
+        with app.app_context(), Shopper(base_url) as shopper:
+            try:
+                return shopper.buy("huile-de-baobab").status_code
+            except AssertionError:  # sold out before this customer's checkout form
+                return 0
+
+    with ThreadPoolExecutor(11) as pool:
+        confirmed = pool.submit(lambda: admin.http.post(admin.base_url + path, data={"csrf_token": token},
+                                                        allow_redirects=False, timeout=60))
+        bought = list(pool.map(buy, range(10)))
+    answer = confirmed.result()
+    sold = db.session.scalar(select(func.count()).select_from(Order).where(Order.status == "pending"))
+    stock = product("huile-de-baobab").stock
+    assert stock >= 0 and sold > 0 and 303 in bought  # (a sold-out checkout is sent back with a 303 too)
+    if answer.status_code == 303:  # the import moved stock by -30 from what the preview showed
+        assert stock == 5 - sold
+    else:  # it lost the race (would have gone below zero): nothing written
+        assert answer.status_code == 409 and stock == 35 - sold

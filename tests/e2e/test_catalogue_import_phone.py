@@ -16,6 +16,7 @@ from extensions import db
 from models import Product
 from tests.e2e.conftest import PHONE, _finish, _new_page
 from tests.e2e.merchant import sign_in
+from tests.e2e.test_accessibility import Audit
 
 DATA = Path(__file__).parent.parent / "data"
 SHOTS = Path(os.environ.get("DASHBOARD_SHOTS", Path(tempfile.gettempdir()) / "comptoir-dashboard-shots"))
@@ -26,14 +27,18 @@ def _scroll_width(page) -> list[int]:
     return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
 
 
-def _upload(page, sample: str) -> None:
+def _upload(page, sample: str, audit: Audit | None = None) -> None:
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()  # signed in
     page.goto("/admin/products")
     page.get_by_role("link", name="Import CSV").click()
     expect(page.get_by_role("heading", name="Import products")).to_be_visible()
+    if audit is not None:
+        audit("import form")
     page.get_by_label("Catalogue file (CSV)").set_input_files(str(DATA / sample))
     page.get_by_role("button", name="Preview the import").click()
     expect(page.get_by_role("heading", name="Import preview")).to_be_visible()
+    if audit is not None:
+        audit(f"import preview of {sample}")
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -41,7 +46,9 @@ def test_import_preview_with_errors_fits_the_screen(browser, base_url, app, size
     context, page = _new_page(browser, base_url, request, **SIZES[size])
     try:
         sign_in(page, app)
-        _upload(page, "catalogue_errors.csv")
+        audit = Audit(page, phone=size == "phone")  # axe-core: no serious violation; 44 px taps on a phone
+        _upload(page, "catalogue_errors.csv", audit)
+        assert not audit.findings, "\n".join(audit.findings)
         errors = page.locator("#import-errors tbody tr")
         expect(errors).to_have_count(8)
         expect(errors.first).to_contain_text("handle")
@@ -64,7 +71,9 @@ def test_import_previewed_and_confirmed_on_a_phone(browser, base_url, app, reque
     context, page = _new_page(browser, base_url, request, **PHONE)
     try:
         sign_in(page, app)
-        _upload(page, "catalogue_utf8.csv")
+        audit = Audit(page, phone=True)
+        _upload(page, "catalogue_utf8.csv", audit)
+        assert not audit.findings, "\n".join(audit.findings)
         expect(page.locator("#import-summary")).to_have_text("2 to create, 1 to update, 0 unchanged.")
         expect(page.locator('tr[data-handle="savon-noir"]')).to_contain_text("price XOF: 1500 → 1750")
         SHOTS.mkdir(parents=True, exist_ok=True)
