@@ -30,8 +30,11 @@ def _scroll_width(page) -> list[int]:
 def _upload(page, sample: str, audit: Audit | None = None) -> None:
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()  # signed in
     page.goto("/admin/products")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"products-{page.viewport_size['width']}.png"), full_page=True)
     page.get_by_role("link", name="Import CSV").click()
     expect(page.get_by_role("heading", name="Import products")).to_be_visible()
+    page.screenshot(path=str(SHOTS / f"import-form-{page.viewport_size['width']}.png"), full_page=True)
     if audit is not None:
         audit("import form")
     page.get_by_label("Catalogue file (CSV)").set_input_files(str(DATA / sample))
