@@ -240,6 +240,10 @@ def register_errorhandlers(app: Flask) -> None:
         # The page's forms would read the body again and raise again (a blank 500): it stays unread.
         request.form = ImmutableMultiDict()
         request.files = ImmutableMultiDict()
+        if request.path == "/admin/products/import":
+            from shop.catalog_csv import MAX_BYTES
+
+            return render_error(413, f"What you sent is too large: a catalogue file may be at most {MAX_BYTES // 1024} KB.")
         if request.path.startswith("/admin/"):  # the dashboard is in English; say the limit that matters
             limit_kb = app.config["PRODUCT_IMAGE_MAX_BYTES"] // 1024
             return render_error(413, f"What you sent is too large: a product image may be at most {limit_kb} KB.")

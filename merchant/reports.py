@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, case, distinct, exists, func, or_, select,
 from sqlalchemy.orm import aliased, selectinload
 
 from core import search
+from core.spreadsheet import safe_cell
 from extensions import db
 from models import Order, OrderLine, Payment, PaymentEvent, utcnow
 from payments.attention import counts
@@ -292,8 +293,7 @@ def order_page(f: OrderFilter, page: int = 1, per_page: int = PAGE_SIZE) -> Orde
 
 def _safe(text: str | None) -> str:
     """Customer-typed text cannot start a spreadsheet formula."""
-    text = text or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return safe_cell(text)
 
 
 def _iso(value: datetime | None) -> str:

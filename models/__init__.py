@@ -10,6 +10,7 @@ from __future__ import annotations
 from models.base import UTCDateTime, sql_list, utcnow
 from models.catalog import CatalogVersion, Category, Price, Product, ProductOption, Variant, VariantPrice
 from models.delivery import DeliveryZone, PickupPoint
+from models.imports import CatalogueImport
 from models.links import LINK_STATUSES, PaymentLink
 from models.mail import OutboxEmail
 from models.media import ImageBlob, ImageView, ProductImage
@@ -30,10 +31,10 @@ from models.settings import Identity, ShopSettings, shop_identity
 
 __all__ = [
     "ATTENTION_KINDS", "DELIVERY_METHODS", "FULFILMENT_STATUSES", "LINK_STATUSES", "ORDER_STATUSES",
-    "PAYMENT_STATUSES", "REFUND_METHODS", "AdminSession", "AdminUser", "CatalogVersion", "Category",
-    "DeliveryZone", "Identity", "ImageBlob", "ImageView", "Order", "OrderLine", "OutboxEmail", "OutboxSms",
-    "Payment", "PaymentEvent", "PaymentLink", "PickupPoint", "Price", "Product", "ProductImage", "PROMO_KINDS", "PromoCode", "PromoMarket",
-    "PromoRedemption",
-    "ProductOption", "Refund", "ShopSettings", "UTCDateTime", "Variant", "VariantPrice", "shop_identity",
-    "sql_list", "utcnow",
+    "PAYMENT_STATUSES", "PROMO_KINDS", "REFUND_METHODS", "AdminSession", "AdminUser", "CatalogVersion",
+    "CatalogueImport", "Category", "DeliveryZone", "Identity", "ImageBlob", "ImageView", "Order",
+    "OrderLine", "OutboxEmail", "OutboxSms", "Payment", "PaymentEvent", "PaymentLink", "PickupPoint",
+    "Price", "Product", "ProductImage", "ProductOption", "PromoCode", "PromoMarket", "PromoRedemption",
+    "Refund", "ShopSettings", "UTCDateTime", "Variant", "VariantPrice", "shop_identity", "sql_list",
+    "utcnow",
 ]

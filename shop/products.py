@@ -147,7 +147,8 @@ def _prices(data: ProductData) -> dict[str, int]:
     return {c: to_minor(v, c) for c, v in data.prices.items() if c in MARKETS and v.strip()}
 
 
-def _check(data: ProductData, product: Product | None) -> None:
+def check_product(data: ProductData, product: Product | None) -> None:
+    """What every save checks: a name, a free slug, a known category (ProductError)."""
     if not (data.name or data.name_en):
         raise ProductError("Give the product a name, in French or in English.", "name")
     if not data.slug:
@@ -164,7 +165,7 @@ TEXT_FIELDS = ("slug", "name", "name_en", "description", "description_en", "cate
 
 def create_product(data: ProductData, photos: PhotoChanges | None = None) -> Product:
     """Add a product with its prices (and photos when some were uploaded)."""
-    _check(data, None)
+    check_product(data, None)
     prices = _prices(data)
     product = Product(**{f: getattr(data, f) for f in TEXT_FIELDS}, stock=data.stock,
                       low_stock_threshold=None if data.low_stock_threshold is UNCHANGED else data.low_stock_threshold,
@@ -180,19 +181,24 @@ def update_product(product: Product, data: ProductData, stock_seen: int,
                    photos: PhotoChanges | None = None) -> None:
     """Save the merchant's changes. Stock moves by the difference from what the form
     showed, so units reserved by customers meanwhile are not given back twice."""
-    _check(data, product)
+    check_product(data, product)
     prices = _prices(data)
     _apply_photos(product, photos or PhotoChanges())
+    set_fields(product, data, prices)
+    _move_stock(product, data.stock - stock_seen)
+    db.session.flush()
+    stock.refresh_low_marks(product)
+    db.session.commit()
+
+
+def set_fields(product: Product, data: ProductData, prices: dict[str, int]) -> None:
+    """Set everything but stock and photos from checked ``data`` (``prices`` in minor units)."""
     for name in TEXT_FIELDS:
         setattr(product, name, getattr(data, name))
     product.irembopay_product_code = data.irembopay_product_code or None
     _set_prices(product, prices)
     if data.low_stock_threshold is not UNCHANGED:
         product.low_stock_threshold = data.low_stock_threshold  # type: ignore[assignment]
-    _move_stock(product, data.stock - stock_seen)
-    db.session.flush()
-    stock.refresh_low_marks(product)
-    db.session.commit()
 
 
 def _set_prices(product: Product, prices: dict[str, int]) -> None:

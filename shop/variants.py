@@ -49,11 +49,14 @@ class VariantRow:
     prices: dict[str, str] = field(default_factory=dict)  # currency → major units as typed
     image_id: int | None = None
     delete: bool = False
+    #: A row its caller means even when it holds nothing (a CSV row: a product's default variant
+    #: with no SKU and no stock); the form's spare rows are not.
+    meant: bool = False
 
     @property
     def blank(self) -> bool:
         """An unused "new variant" row: nothing typed."""
-        return self.id is None and not any(self.values) and not self.sku and not self.stock \
+        return not self.meant and self.id is None and not any(self.values) and not self.sku and not self.stock \
             and not any(v.strip() for v in self.prices.values())
 
 
@@ -71,6 +74,23 @@ def option_names(raw: list[str]) -> list[str]:
 
 def save(product: Product, names: list[str], rows: list[VariantRow]) -> None:
     """Store the options and variants (all or nothing; VariantError, nothing written)."""
+    stage(product, names, rows)
+    db.session.commit()
+
+
+def check(product: Product | None, names: list[str], rows: list[VariantRow]) -> None:
+    """Check what ``save`` would store, writing nothing (VariantError on the first problem).
+    ``product`` None: the rows of a product not created yet (no variants, no photos)."""
+    names = option_names(names)
+    kept = [(i, r) for i, r in enumerate(rows) if not r.delete and not r.blank]
+    existing = {v.id: v for v in product.variants} if product is not None else {}
+    _check_rows(product, names, kept, existing)
+    _check_deletable([existing[r.id] for r in rows if r.delete and r.id in existing])
+
+
+def stage(product: Product, names: list[str], rows: list[VariantRow]) -> None:
+    """``save`` without its commit, for a caller saving several products in one transaction
+    (shop.catalog_csv): on VariantError the session is rolled back or nothing was written."""
     names = option_names(names)
     kept = [(i, r) for i, r in enumerate(rows) if not r.delete and not r.blank]
     existing = {v.id: v for v in product.variants}
@@ -116,7 +136,6 @@ def save(product: Product, names: list[str], rows: list[VariantRow]) -> None:
         .scalar_subquery()).execution_options(synchronize_session=False))
     db.session.expire(product, ["stock"])
     stock.refresh_low_marks(product)
-    db.session.commit()
 
 
 def combinations(values: list[list[str]], have: set[tuple[str, ...]]) -> list[tuple[str, ...]]:
@@ -128,7 +147,7 @@ def combinations(values: list[list[str]], have: set[tuple[str, ...]]) -> list[tu
     return [combo for combo in itertools.product(*lists) if tuple(x.casefold() for x in combo) not in seen]
 
 
-def _check_rows(product: Product, names: list[str], kept: list[tuple[int, VariantRow]],
+def _check_rows(product: Product | None, names: list[str], kept: list[tuple[int, VariantRow]],
                 existing: dict[int, Variant]) -> None:
     if not kept:
         raise VariantError("Keep at least one variant (a product without options has one).", "variants")
@@ -136,7 +155,7 @@ def _check_rows(product: Product, names: list[str], kept: list[tuple[int, Varian
         raise VariantError(f"At most {MAX_VARIANTS} variants per product.", "variants")
     if not names and len(kept) > 1:
         raise VariantError("Several variants need at least one option (e.g. Taille) to tell them apart.", "options")
-    images = {i.id for i in product.images}
+    images = {i.id for i in product.images} if product is not None else set()
     combos: set[tuple[str, ...]] = set()
     skus: set[str] = set()
     for index, row in kept:

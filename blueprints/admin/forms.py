@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, MultipleFileField
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -199,6 +199,13 @@ def fill_product_form(form: ProductForm, product) -> None:
 # delivery (delivery.options)
 
 MARKET_CHOICES = [SelectChoice(c, f"{c} — {name}") for c, name in MARKETS.items()]
+
+
+class ImportForm(FlaskForm):
+    """A catalogue CSV file to preview (shop.catalog_csv)."""
+
+    file = FileField("Catalogue file (CSV)", validators=[FileRequired(message="Choose a CSV file first.")])
+    submit = SubmitField("Preview the import")
 
 
 class CategoryForm(FlaskForm):

@@ -50,6 +50,7 @@ from orders import fulfilment
 from payments import attention
 from providers import REGISTRY
 from providers.base import to_major
+from shop import catalog_csv
 from shop import categories as category_service
 from shop import products as product_service
 from shop import promos as promo_service
@@ -61,6 +62,7 @@ from .forms import (
     CancelForm,
     CategoryForm,
     EmptyForm,
+    ImportForm,
     LoginForm,
     NoteForm,
     OrderFilterForm,
@@ -397,6 +399,58 @@ def products():
     low = request.args.get("low") == "1"
     return render_template("admin/products.html", products=product_service.all_products(q, low), q=q, low=low,
                            low_ids={v.id for v in stock_service.low_stock()})
+
+
+@bp.get("/products/export.csv")
+def products_csv():
+    """The whole catalogue in the import's format, streamed; ``format=excel-fr``: semicolons and
+    decimal commas for a French Excel (docs/catalogue-csv.md)."""
+    excel_fr = request.args.get("format") == "excel-fr"
+    filename = f"catalogue-{date.today().isoformat()}{'-excel' if excel_fr else ''}.csv"  # noqa: DTZ011
+    return Response(stream_with_context(catalog_csv.export(excel_fr)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/products/import", methods=["GET", "POST"])
+def import_products():
+    """Upload a catalogue CSV: the preview of what it creates and updates, or its errors."""
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            result = catalog_csv.preview(upload.stream.read(catalog_csv.MAX_BYTES + 1), upload.filename or "",
+                                         current_user.id)
+        except catalog_csv.CatalogueFileError as exc:
+            form.file.errors = [*form.file.errors, str(exc)]
+            return render_template("admin/import.html", form=form, max_kb=catalog_csv.MAX_BYTES // 1024), 400
+        return _import_preview(result, status=200 if result.plan.ok else 400)
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/import.html", form=form, max_kb=catalog_csv.MAX_BYTES // 1024), status
+
+
+def _import_preview(result: catalog_csv.Preview, status: int = 200, error: str = ""):
+    return render_template("admin/import_preview.html", preview=result, plan=result.plan, error=error), status
+
+
+@bp.post("/products/import/<token>")
+def confirm_import(token: str):
+    """Import the previewed file, all of it in one transaction or nothing."""
+    if not EmptyForm().validate_on_submit():
+        abort(400, "Nothing sent.")
+    try:
+        if len(token) > 64:
+            raise catalog_csv.PreviewGone(token)
+        done = catalog_csv.confirm(token, current_user.id)
+    except catalog_csv.PreviewGone:
+        flash("This preview was already imported, replaced by a newer one or has expired: upload the file again.",
+              "error")
+        return redirect(url_for("admin.import_products"), 303)
+    except catalog_csv.ImportFailed as exc:
+        return _import_preview(exc.preview, status=409, error=str(exc))
+    plan = done.plan
+    flash(f"Imported {done.filename or 'the file'}: {plan.count('create')} product(s) created, "
+          f"{plan.count('update')} updated, {plan.count('unchanged')} unchanged.", "success")
+    return redirect(url_for("admin.products"), 303)
 
 
 def _product_form(product: Product | None = None) -> ProductForm:
