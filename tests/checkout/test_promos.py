@@ -229,7 +229,7 @@ def test_twenty_buyers_for_a_code_of_five_uses_make_five_discounted_orders(app, 
         db.session.remove()
     shoppers = [Shopper(base_url) for _ in range(20)]
     with app.app_context():
-        for n, buyer in enumerate(shoppers):
+        for buyer in shoppers:
             buyer.add_to_cart("pagne-wax-6-yards", 1)
             apply(buyer, "CINQ")
         db.session.remove()
