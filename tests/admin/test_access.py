@@ -52,7 +52,7 @@ def test_every_action_is_a_post():
         if rule.methods & {"POST"} and not rule.endpoint.endswith(
                 ("new_product", "edit_product", "admin_links.new", "new_zone", "edit_zone", "new_point",
                  "edit_point", "new_category", "edit_category", "shop_settings", "product_variants",
-                 "import_products")):
+                 "import_products", "new_promo", "edit_promo")):
             assert "GET" not in rule.methods, rule.endpoint
 
 
