@@ -8,7 +8,10 @@ by ``bench/load.py``, not here. Product slugs and ids come from ``BENCH_PRODUCTS
 (``slug:id,slug:id``), written by ``bench/load.py``.
 
 The shop runs its production configuration over loopback HTTP: its cookies are ``Secure``, so
-the client is told to send them anyway, as a browser does over the router's HTTPS.
+the client is told to send them anyway, as a browser does over the router's HTTPS (and follows
+redirects itself, for the same reason). Each request opens its own connection (``Connection:
+close``): a kept-alive one that gunicorn closes after its 2 s keep-alive while the shopper reads
+would be reset under the client, which a browser retries silently and Locust counts as a failure.
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 CHECKOUT_KEY = re.compile(r'id="checkout_key" name="checkout_key" type="hidden" value="([^"]+)"')
 CHECKED_DELIVERY = re.compile(r'<input checked [^>]*name="delivery" type="radio" value="([^"]+)"')
 PRODUCTS = [tuple(item.split(":")) for item in os.environ.get("BENCH_PRODUCTS", "").split(",") if item]
+#: What a form page says is wrong (a field's error, a flash message), for the failure's reason.
+PROBLEM = re.compile(r'<p class="(?:error|flash [a-z]+)"[^>]*>([^<]{1,200})<')
 CUSTOMER = {"name": "Awa Ouédraogo", "email": "awa@example.bf", "phone": "+226 70 12 34 56"}
 
 
@@ -30,7 +35,12 @@ class Shopper(HttpUser):
 
     def on_start(self) -> None:
         self.page("/")
-        self.post("/market", {"currency": "XAF"}, csrf_from="/", name="/market")
+        self.choose_market()
+
+    def choose_market(self) -> None:
+        with self.post("/market", {"currency": "XAF"}, csrf_from="/", name="/market", catch_response=True) as answer:
+            if answer.status_code != 303:
+                answer.failure(f"market answered {answer.status_code}")
 
     # --- what a browser does --------------------------------------------------------------
     def _cookies_as_browser(self) -> None:
@@ -38,14 +48,24 @@ class Shopper(HttpUser):
             cookie.secure = False
 
     def page(self, path: str, name: str | None = None):
-        self._cookies_as_browser()
-        return self.client.get(path, name=name or path)
+        """GET, following redirects by hand: requests would send the next hop without the Secure
+        cookie it just received, and the shop would start a new session."""
+        for _ in range(5):
+            self._cookies_as_browser()
+            response = self.client.get(path, name=name or path, allow_redirects=False,
+                                       headers={"Connection": "close"})
+            if response.status_code not in (301, 302, 303, 307) or "Location" not in response.headers:
+                return response
+            path, name = response.headers["Location"], f"{name or path} (redirected)"
+        return response
 
-    def post(self, path: str, data: dict, *, csrf_from: str, name: str, allow_redirects: bool = False):
+    def post(self, path: str, data: dict, *, csrf_from: str, name: str, allow_redirects: bool = False,
+             catch_response: bool = False):
         token = CSRF.search(self.page(csrf_from, name=f"{csrf_from} (form)").text or "")
         self._cookies_as_browser()
         return self.client.post(path, data={**data, "csrf_token": token.group(1) if token else ""},
-                                name=name, allow_redirects=allow_redirects)
+                                name=name, allow_redirects=allow_redirects, catch_response=catch_response,
+                                headers={"Connection": "close"})
 
     # --- shoppers -------------------------------------------------------------------------
     @task(6)
@@ -62,29 +82,35 @@ class Shopper(HttpUser):
     def buy(self) -> None:
         _, product_id = random.choice(PRODUCTS)
         self.post("/cart/add", {"product_id": product_id, "quantity": 1}, csrf_from="/", name="/cart/add")
-        self._cookies_as_browser()
-        form = self.client.get("/checkout", name="/checkout (form)").text or ""
+        form = self.page("/checkout", name="/checkout (form)").text or ""
         key, delivery = CHECKOUT_KEY.search(form), CHECKED_DELIVERY.search(form)
         if not key:
+            return
+        if 'value="payunit"' not in form:
+            self.environment.events.request.fire(
+                request_type="CHECK", name="market kept", response_time=0, response_length=0,
+                exception=Exception(f"the cart is not in XAF any more: {self.client.cookies.keys()}"))
+            self.choose_market()
             return
         token = CSRF.search(form)
         self._cookies_as_browser()
         with self.client.post("/checkout", name="/checkout", allow_redirects=False, catch_response=True,
+                              headers={"Connection": "close"},
                               data={**CUSTOMER, "gateway": "payunit", "checkout_key": key.group(1),
                                     "delivery": delivery.group(1) if delivery else "",
                                     "csrf_token": token.group(1) if token else ""}) as answer:
             if answer.status_code != 303:
-                answer.failure(f"checkout answered {answer.status_code}")
+                said = PROBLEM.findall(answer.text or "")
+                answer.failure(f"checkout answered {answer.status_code}: {'; '.join(said) or 'no message'}")
                 return
             gateway_page = answer.headers["Location"]
         # the gateway's page (the simulator), paid; the gateway sends the browser back to the shop
-        self.client.get(gateway_page, name="gateway: PayUnit page")
+        self.page(gateway_page, name="gateway: PayUnit page")
         self._cookies_as_browser()
         with self.client.post(gateway_page, data={"action": "pay", "phone": "677000000"}, name="gateway: pay",
-                              allow_redirects=False, catch_response=True) as paid:
+                              allow_redirects=False, catch_response=True, headers={"Connection": "close"}) as paid:
             if paid.status_code != 303:
                 paid.failure(f"the gateway's page answered {paid.status_code}")
                 return
             back = paid.headers["Location"]
-        self._cookies_as_browser()
-        self.client.get(back, name="/payments/callback/payunit/<ref> (return, to the order page)")
+        self.page(back, name="/payments/callback/payunit/<ref> (return, to the order page)")
