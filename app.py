@@ -229,7 +229,26 @@ def register_errorhandlers(app: Flask) -> None:
         if _wants_json():
             return jsonify(error=message), code
         # werkzeug's stock descriptions are English only: the page then says its own, translated
-        return render_template("errors/error.html", code=code, message=message if shown else None), code
+        try:
+            return render_template("errors/error.html", code=code, message=message if shown else None), code
+        except DBAPIError as error:  # the page's frame (categories, the shop's name) needs the database
+            if not database_unreachable(error):
+                raise
+            return unavailable(error)
+
+    def unavailable(error: DBAPIError):
+        """The friendly 503 while the database is away: rendered from nothing it holds."""
+        db.session.rollback()
+        g.database_down = True
+        # Flask-Login's context processor would load the signed-in merchant from the database
+        g._login_user = login_manager.anonymous_user()
+        app.logger.warning("database unavailable on %s %s: %s", request.method,
+                           request.url_rule.rule if request.url_rule else "(no route)",
+                           type(error.orig).__name__ if error.orig is not None else type(error).__name__)
+        headers = {"Retry-After": "10"}
+        if _wants_json():
+            return jsonify(error="database unavailable; retry later"), 503, headers
+        return render_template("errors/unavailable.html"), 503, headers
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -263,14 +282,7 @@ def register_errorhandlers(app: Flask) -> None:
         a 503 too, which every gateway retries."""
         if not database_unreachable(error):
             return server_error(error)
-        db.session.rollback()
-        g.database_down = True
-        app.logger.warning("database unavailable on %s %s: %s", request.method,
-                           request.url_rule.rule if request.url_rule else "(no route)", type(error.orig).__name__)
-        headers = {"Retry-After": "10"}
-        if _wants_json():
-            return jsonify(error="database unavailable; retry later"), 503, headers
-        return render_template("errors/unavailable.html"), 503, headers
+        return unavailable(error)
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):

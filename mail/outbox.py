@@ -80,7 +80,7 @@ def enqueue(order: Order, kind: str, payment: Payment | None = None, *, key: str
             body_html=render_template(f"email/{kind}.html", **context),
         )
     db.session.add(email)
-    g.setdefault("outbox_written", True)
+    g.setdefault("outbox_written", []).append(email)
     return email
 
 
@@ -107,7 +107,7 @@ def _write_merchant(kind: str, key: str, address: str, subject, context: dict,
             body_html=render_template(f"email/{kind}.html", **context),
         )
     db.session.add(email)
-    g.setdefault("outbox_written", True)
+    g.setdefault("outbox_written", []).append(email)
     return email
 
 
@@ -193,17 +193,25 @@ def send_one(email_id: int) -> bool:
     return True
 
 
-def queue_due() -> int:
-    """Queue one ``send_one`` job per e-mail due now; how many were queued (0 without a queue)."""
+def queue(email_ids: list[int]) -> bool:
+    """Queue one ``send_one`` job per e-mail; False as soon as the queue cannot take one (no
+    queue, or Redis away): the caller then sends them itself."""
     from core import jobs
 
-    queued = 0
-    for email_id in due():
-        if not jobs.enqueue("mail.outbox.send_one", email_id, job_id=f"email-{email_id}",
-                            description=f"send e-mail #{email_id}"):
-            return queued  # no queue, or Redis away: the caller sends them itself
-        queued += 1
-    return queued
+    return all(jobs.enqueue("mail.outbox.send_one", email_id, job_id=f"email-{email_id}",
+                            description=f"send e-mail #{email_id}") for email_id in email_ids)
+
+
+def _written_ids() -> list[int]:
+    """The ids of the e-mails this request wrote and committed (none of a rolled-back write)."""
+    from sqlalchemy import inspect
+
+    ids = []
+    for email in g.get("outbox_written") or []:
+        state = inspect(email)  # committed: it keeps its identity, even detached; rolled back: none
+        if state.has_identity and not state.deleted and state.identity:
+            ids.append(state.identity[0])
+    return ids
 
 
 def _claim(email_id: int, now) -> bool:
@@ -287,13 +295,10 @@ def deliver_after_response(response):
         return response
     app = current_app._get_current_object()
     if app.config.get("JOBS_REDIS_URL"):
-        try:
-            pending = due()
-            if pending and queue_due() >= len(pending):
-                return response
-        except Exception:  # the database away: the next pass sends them
-            db.session.rollback()
-            log.warning("e-mails written by this request not queued; the next pass sends them", exc_info=True)
+        # only this request's e-mails: the ones written before are already queued, or waiting
+        # for their backoff, and the worker's periodic pass sends whatever a lost job left
+        written = _written_ids()
+        if written and queue(written):
             return response
 
     def send() -> None:

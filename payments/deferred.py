@@ -5,7 +5,9 @@ A callback that lands inside a gateway's pacing window (LigdiCash: 3 s between t
 dropped: its confirmation is scheduled for the moment the window opens, so a few forged
 callbacks sent just before the genuine one cannot hold a paid order back.
 
-Until the shop has a job queue, the schedule lives in this process and is bounded: one timer
+With a job queue (``core.jobs``, Redis configured) the confirmation is a delayed job run by the
+worker instead (``payments.attempts._confirm_later``). Without one, or with Redis away, the
+schedule lives in this process and is bounded: one timer
 per payment (a second callback for the same payment joins the first), at most
 ``MAX_PENDING`` timers per process, none longer than ``MAX_DELAY_SECONDS``. A process that
 dies loses its timers; reconciliation still finds those payments.

@@ -160,3 +160,29 @@ def test_unusable_job_settings_are_refused_by_name(app, key, value, message):
 
 def test_the_periodic_job_keeps_one_run_per_slot():
     assert jobs.slot_id("payments.reconcile.scheduled_pass", 1200.0) == "every-payments_reconcile_scheduled_pass-1200"
+
+
+@pytest.fixture
+def database_away():
+    """The shop pointed at a PostgreSQL server that is not there (a port nobody listens on)."""
+    from app import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/gone"})
+
+
+def test_database_away_pages_answer_a_friendly_503_never_a_500(database_away):
+    """The catalogue, a missing page and a signed-in merchant's dashboard (whose session the
+    error page would otherwise load from the database): each a 503 that needs nothing from it."""
+    client = database_away.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1"  # a merchant signed in before the database went away
+        session["_fresh"] = True
+    for path in ("/", "/no-such-page", "/admin/", "/products/pagne-wax-6-yards"):
+        response = client.get(path)
+        assert response.status_code == 503, (path, response.status_code)
+        assert response.headers["Retry-After"] == "10"
+        assert "The shop will be back in a moment" in response.get_data(as_text=True)
+    callback = client.post("/payments/callback/payunit/PAY-X", json={"status": "SUCCESS"})
+    assert callback.status_code == 503 and callback.get_json() == {"error": "database unavailable; retry later"}
+    assert client.get("/healthz").status_code == 503
+    assert client.get("/readyz").get_json()["status"] == "database unavailable"

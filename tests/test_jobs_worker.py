@@ -357,7 +357,8 @@ def test_database_blip_pages_answer_503_then_the_shop_recovers(app, dynos, ctx):
                                          json={"status": "SUCCESS"}, timeout=10)
                 answers.append((page.status_code, callback.status_code))
                 assert page.status_code == 503, page.text[:300]
-                assert "back in a moment" in page.text and page.headers["Retry-After"] == "10"
+                # production speaks French by default (DEFAULT_LOCALE): the translated page
+                assert "La boutique revient dans un instant" in page.text and page.headers["Retry-After"] == "10"
                 assert callback.status_code == 503 and "database unavailable" in callback.json()["error"]
                 time.sleep(1)
             assert requests.get(url + "/healthz", timeout=5).status_code == 503

@@ -87,7 +87,8 @@ def dashboard_pages(page, audit: Audit) -> None:
     audit("dashboard orders")
     page.locator("#orders tbody a").first.click()
     audit("dashboard order")
-    for path, name in (("/admin/attention", "needs attention"), ("/admin/products", "products")):
+    for path, name in (("/admin/attention", "needs attention"), ("/admin/products", "products"),
+                       ("/admin/jobs", "jobs")):
         page.goto(path)
         audit(f"dashboard {name}")
 

@@ -25,13 +25,15 @@ PAGES = {"to-fulfil": "/admin/fulfil", "links": "/admin/links/", "delivery": "/a
          "attention": "/admin/attention", "overview": "/admin/", "categories": "/admin/categories",
          "settings": "/admin/settings", "products-low": "/admin/products?low=1",
          "product": "/admin/products/slug:kitenge-chemise", "variants": "/admin/products/slug:kitenge-chemise/variants",
-         "promos": "/admin/promos", "promo-form": "/admin/promos/new"}
+         "promos": "/admin/promos", "promo-form": "/admin/promos/new",
+         "jobs": "/admin/jobs"}
 #: Each page's table that must have a row of data (not the "nothing yet" line).
 ROWS = {"to-fulfil": "#to-fulfil tbody tr:not(.empty)", "links": "#links tbody tr[data-code]",
         "delivery": "#zones tbody tr:not(.empty)", "attention": "#flagged tbody tr:not(.empty)",
         "overview": "#setup li", "categories": "#categories tbody tr", "settings": "form.settings-form textarea",
         "products-low": "#products tbody tr", "product": "#variants-link", "variants": ".variant-row",
-        "promos": "#promos tbody tr", "promo-form": "#promo-form"}
+        "promos": "#promos tbody tr", "promo-form": "#promo-form",
+        "jobs": "#jobs-inline"}  # no queue in the suite's server: the page says so
 SIZES = {"phone": PHONE, "desktop": {"viewport": {"width": 1280, "height": 800}}}
 
 
