@@ -58,7 +58,7 @@ def send(settings: Settings, to: str, message: str) -> str:
     if mine is None:  # nobody was sent to: the batch-level message says why (InvalidSenderId, …)
         raise SmsError(f"not sent: {str(answer.get('Message', ''))[:120]}")
     try:
-        code = int(mine.get("statusCode"))
+        code = int(str(mine.get("statusCode")))
     except (TypeError, ValueError):
         raise SmsError(f"unknown recipient status {mine.get('status')!r}") from None
     if code in ACCEPTED:
