@@ -21,7 +21,12 @@ from simulator.state import STATE
 from tests.e2e.conftest import PHONE, _finish, _new_page
 from tests.e2e.merchant import sign_in
 from tests.e2e.test_checkout_layout import no_horizontal_scroll
-from tests.e2e.test_customer_journeys import add_first_product_to_cart, expect_paid, go_to_checkout, pay_with_mobile_money
+from tests.e2e.test_customer_journeys import (
+    add_first_product_to_cart,
+    expect_paid,
+    go_to_checkout,
+    pay_with_mobile_money,
+)
 from tests.helpers import only_order
 
 SHOTS = Path(os.environ.get("AFTER_SALE_SHOTS", Path(tempfile.gettempdir()) / "comptoir-after-sale-shots"))
