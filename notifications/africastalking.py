@@ -42,9 +42,10 @@ def send(settings: Settings, to: str, message: str) -> str:
     data = {"username": settings.username, "to": to, "message": message}
     if settings.sender_id:
         data["from"] = settings.sender_id
+    url = settings.base_url.rstrip("/") + PATH
+    headers = {"apiKey": settings.api_key, "Accept": "application/json"}
     try:
-        response = requests.post(settings.base_url.rstrip("/") + PATH, data=data, timeout=settings.timeout,
-                                 headers={"apiKey": settings.api_key, "Accept": "application/json"})
+        response = requests.post(url, data=data, timeout=settings.timeout, headers=headers)
     except requests.RequestException as exc:
         raise SmsError(f"Africa's Talking unreachable: {type(exc).__name__}") from None
     if response.status_code not in (200, 201):
