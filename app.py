@@ -428,6 +428,10 @@ def configure_logging(app: Flask) -> None:
     redaction.install(app.config, credentials_in_use(app.config))
     if not app.debug and not app.testing:
         requestlog.configure(logging.INFO, app.config["LOG_FORMAT"])
+    if (app.config.get("SMS_PROVIDER") == "africastalking" and not app.config.get("SIMULATED_SMS")
+            and not (app.config.get("AFRICASTALKING_USERNAME") and app.config.get("AFRICASTALKING_API_KEY"))):
+        log.warning("SMS_PROVIDER=africastalking but AFRICASTALKING_USERNAME and AFRICASTALKING_API_KEY are "
+                    "not both set: no texts are sent")
     if demo_shop(app):
         log.warning("demo shop: SIMULATOR_ENABLED=1 in production, /_sim/ is mounted and payments "
                     "are simulated: nothing is charged")

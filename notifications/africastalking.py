@@ -42,9 +42,10 @@ def send(settings: Settings, to: str, message: str) -> str:
     data = {"username": settings.username, "to": to, "message": message}
     if settings.sender_id:
         data["from"] = settings.sender_id
+    url = settings.base_url.rstrip("/") + PATH
+    headers = {"apiKey": settings.api_key, "Accept": "application/json"}
     try:
-        response = requests.post(settings.base_url.rstrip("/") + PATH, data=data, timeout=settings.timeout,
-                                 headers={"apiKey": settings.api_key, "Accept": "application/json"})
+        response = requests.post(url, data=data, timeout=settings.timeout, headers=headers)
     except requests.RequestException as exc:
         raise SmsError(f"Africa's Talking unreachable: {type(exc).__name__}") from None
     if response.status_code not in (200, 201):
@@ -58,7 +59,7 @@ def send(settings: Settings, to: str, message: str) -> str:
     if mine is None:  # nobody was sent to: the batch-level message says why (InvalidSenderId, …)
         raise SmsError(f"not sent: {str(answer.get('Message', ''))[:120]}")
     try:
-        code = int(mine.get("statusCode"))  # type: ignore[arg-type]  # None → TypeError, caught
+        code = int(str(mine.get("statusCode")))
     except (TypeError, ValueError):
         raise SmsError(f"unknown recipient status {mine.get('status')!r}") from None
     if code in ACCEPTED:

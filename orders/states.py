@@ -448,8 +448,9 @@ REFUND_METHODS = {
     "other": lazy_gettext("other"),
 }
 
-#: Orders whose money may be given back: paid, or closed with money on them.
-REFUNDABLE = (O.PAID.value, O.CANCELLED.value, O.EXPIRED.value)
+#: Orders whose money may be given back: paid, or closed with money on them (a refunded order too:
+#: money that arrived on it afterwards).
+REFUNDABLE = (O.PAID.value, O.CANCELLED.value, O.EXPIRED.value, O.REFUNDED.value)
 
 
 def record_refund(order: Order, amount: int, *, actor: str, method: str, reference: str = "",

@@ -1,6 +1,7 @@
-"""The customer's view of where an order is: placed, paid, preparing, shipped or ready for
-pickup, delivered or collected, refunded (or cancelled, expired), each with when it happened,
-read from the order and its transition events (the state owner's log)."""
+"""The customer's history of an order, in plain words: placed, paid, preparing, shipped or ready
+for pickup, delivered or collected, refunded (or cancelled, expired), each with when it
+happened, read from the order and its transition events (the state owner's log). What is still
+to come is the order page's delivery progress (checkout/_delivery_status.html)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,35 +22,32 @@ PROGRESS = {F.NOT_APPLICABLE: 0, F.UNFULFILLED: 0, F.PREPARING: 1, F.SHIPPED: 2,
 
 @dataclass(frozen=True)
 class Step:
-    """One line of the timeline: ``key`` names it (the template words it), ``done`` or still
-    to come, and when it happened when known."""
+    """One line of the history: ``key`` names it (the template words it), and when it
+    happened when known."""
 
     key: str
-    done: bool
     at: datetime | None = None
 
 
 def timeline(order: Order) -> list[Step]:
-    """The steps of ``order`` so far and, while it goes on, the ones still to come."""
+    """What happened to ``order`` so far, oldest first."""
     moved = _first_moves(order)
-    steps = [Step("placed", True, order.created_at)]
-    paid = order.paid_at is not None
-    closed = order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
-    if paid or not closed:
-        steps.append(Step("paid", paid, order.paid_at))
-    if order.delivery_method is not None and not (closed and not paid):
+    steps = [Step("placed", order.created_at)]
+    if order.paid_at is not None:
+        steps.append(Step("paid", order.paid_at))
+    if order.delivery_method is not None:
         reached = PROGRESS.get(FulfilmentStatus(order.fulfilment_status), 0)
         pickup = order.delivery_method == PICKUP
         for level, status in ((1, F.PREPARING), (2, F.READY_FOR_PICKUP if pickup else F.SHIPPED),
                               (3, F.PICKED_UP if pickup else F.DELIVERED)):
-            if reached >= level or not closed:
-                steps.append(Step(status.value, reached >= level, moved.get(status.value)))
-    if closed:
-        steps.append(Step(order.status, True, moved.get(order.status) or order.updated_at))
+            if reached >= level:
+                steps.append(Step(status.value, moved.get(status.value)))
+    if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+        steps.append(Step(order.status, moved.get(order.status) or order.updated_at))
     if order.amount_refunded:
         last = max((r.created_at for r in order.refunds), default=None)
         steps.append(Step("refunded" if order.amount_refunded >= order.amount_received else "partly_refunded",
-                          True, last))
+                          last))
     return steps
 
 

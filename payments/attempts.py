@@ -597,8 +597,8 @@ def deferred_confirm(payment_id: int) -> None:
     someone claimed the window a moment before (another process's timer, a callback, the return
     landing), they are asking: their answer is applied, and this one does not ask again."""
     payment = db.session.get(Payment, payment_id)
-    if payment is None or payment.status not in Payment.ACTIVE:
-        return
+    if payment is None or payment.status == PaymentStatus.SUCCEEDED:
+        return  # (an attempt ended meanwhile, by a cancel, is still asked: a late success is recorded)
     refresh_status(payment, force=True, kind="callback-deferred", limited=False, wait=4 * DEFER_MARGIN_SECONDS,
                    note="confirmation scheduled by a callback that could not ask at once")
 

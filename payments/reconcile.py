@@ -59,13 +59,14 @@ def _min_interval(gateway: str) -> float:
 
 
 def payments_to_check(now: datetime) -> list[Payment]:
-    """Open attempts, and attempts that expired recently, oldest first, not asked about too recently."""
+    """Open attempts, and attempts that expired or were cancelled recently (money may still arrive on
+    them: it is recorded and flagged, never lost), oldest first, not asked about too recently."""
     late_window = now - timedelta(hours=current_app.config["RECONCILE_LATE_HOURS"])
     candidates = db.session.scalars(
         select(Payment)
         .where(Payment.gateway_ref.is_not(None))
         .where(or_(Payment.status.in_(Payment.ACTIVE),
-                   (Payment.status == "expired") & (Payment.updated_at >= late_window)))
+                   Payment.status.in_(("expired", "cancelled")) & (Payment.updated_at >= late_window)))
         .order_by(Payment.created_at, Payment.id)
     )
     due = []

@@ -12,7 +12,8 @@ def index():
     """List simulated invoices and the faults each gateway is playing."""
     invoices = sorted(STATE.invoices.values(), key=lambda i: i.created_at, reverse=True)
     faults = {name: STATE.faults_for(name) for name in SIM_CREDENTIALS}
-    return render_template("simulator/index.html", invoices=invoices[:50], faults=faults)
+    texts = list(reversed(STATE.texts_sent()))[:50]
+    return render_template("simulator/index.html", invoices=invoices[:50], faults=faults, texts=texts)
 
 
 @bp.post("/faults")

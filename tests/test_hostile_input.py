@@ -128,6 +128,22 @@ def test_random_checkout_posts(client, ctx):
         assert order.currency == "XOF" and order.total == sum(l.line_total for l in order.lines) == 4500
 
 
+def test_random_find_my_order_posts(client, ctx, app):
+    """"Find my order" with any number and phone: a form answer (or 429 past the limit), never a
+    500, never an order page for a wrong pair."""
+    app.config["FIND_ORDER_RATE_LIMIT"] = "1000 per minute"
+    token = csrf_of(client, "/orders/find")
+
+    @FUZZ
+    @given(reference=VALUES | st.just("CMD-"), phone=VALUES | st.just("+226 70 12 34 56"))
+    def fuzz(reference, phone):
+        response = client.post("/orders/find", data={"csrf_token": token, "reference": reference, "phone": phone})
+        assert response.status_code in (200, 400), response.data[:300]
+        assert "Location" not in response.headers
+
+    fuzz()
+
+
 #: Percent-encoded query values: bytes that are not UTF-8, NUL, surrogates, huge numbers.
 QUERY_VALUES = st.one_of(
     st.binary(max_size=20).map(lambda b: "".join(f"%{x:02X}" for x in b)),

@@ -282,6 +282,7 @@ def order(reference: str):
                            note_form=NoteForm(), reason_form=ReasonForm(), ship_form=ShipForm(),
                            cancel_form=CancelForm(), refund_form=RefundForm(),
                            refunded_quantities=actions.refunded_quantities(item),
+                           line_names={line.id: line.name for line in item.lines},
                            whatsapp_text=customer_message(item),
                            fulfilment_actions=fulfilment.next_actions(item))
 

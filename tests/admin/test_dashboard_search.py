@@ -125,7 +125,9 @@ def test_the_customer_s_phone_calls_or_opens_whatsapp(admin):
     db.session.commit()
     page = admin.get(f"/admin/orders/{order.reference}").text
     assert '<a href="tel:+22670123456" id="call-customer">+22670123456</a>' in page
-    assert re.search(r'<a href="https://wa\.me/22670123456" id="whatsapp-customer"[^>]*>WhatsApp</a>', page)
+    # WhatsApp opens on the customer's number with a message about the order prefilled (issue 28)
+    assert re.search(r'<a href="https://wa\.me/22670123456\?text=[^"]*' + order.reference
+                     + r'[^"]*" id="whatsapp-customer"[^>]*>WhatsApp</a>', page)
 
 
 def test_an_order_without_a_phone_offers_no_call(admin):

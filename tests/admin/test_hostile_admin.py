@@ -142,3 +142,25 @@ def test_a_photo_over_the_limit_gets_a_page_naming_it(admin, app, over_kb, statu
     assert response.status_code == status
     assert f"{limit // 1024} KB" in text_of(response) or f"{limit // (1024 * 1024)} MB" in text_of(response)
     assert _counts() == before
+
+
+REFUND_VALUES = ["", "0", "-1", "1.5", "1e9", "NaN", "１", "9" * 40, "<script>", "9223372036854775808",
+                 "1,5", " 100 ", "100.000", "\u00a0100", "1" * 5000]
+
+
+@pytest.mark.parametrize("value", REFUND_VALUES)
+def test_hostile_refund_amounts_and_quantities_are_form_errors(admin, ctx, value):
+    """Issue 28: whatever is typed as an amount or a quantity, a message and nothing refunded
+    beyond what was received; never a 500."""
+    order = make_orders(1, status="paid", payment_status="succeeded")[0]
+    db.session.execute(Order.__table__.update().where(Order.id == order.id).values(amount_received=1500))
+    db.session.commit()
+    page = f"/admin/orders/{order.reference}"
+    line = order.lines[0].id
+    for data in ({"amount": value, "method": "cash"}, {f"qty-{line}": value, "method": "cash"},
+                 {"amount": "100", "method": value}, {"full": value, "method": "cash"}):
+        response = admin.post(page + "/refund", data, csrf_from=page)
+        assert response.status_code == 303, (data, response.status_code)
+        assert admin.get(response.headers["Location"]).status_code == 200
+    db.session.expire_all()
+    assert 0 <= order.amount_refunded <= order.amount_received == 1500

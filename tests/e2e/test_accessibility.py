@@ -74,6 +74,10 @@ def customer_pages(page, audit: Audit) -> None:
     audit("order, paid")
     page.goto("/orders")
     audit("my orders")
+    page.get_by_role("link", name=re.compile("Find your order")).click()
+    page.get_by_role("button", name="Find my order").click()
+    expect(page.locator("#reference")).to_have_attribute("aria-invalid", "true")
+    audit("find my order, with errors")
     page.goto("/nope")
     audit("not found")
 
@@ -86,6 +90,8 @@ def dashboard_pages(page, audit: Audit) -> None:
     page.goto("/admin/orders")
     audit("dashboard orders")
     page.locator("#orders tbody a").first.click()
+    page.locator("#refund summary").click()
+    page.locator("#cancel summary").click()
     audit("dashboard order")
     for path, name in (("/admin/attention", "needs attention"), ("/admin/products", "products"),
                        ("/admin/jobs", "jobs")):
@@ -101,7 +107,7 @@ def test_no_serious_accessibility_violation_on_any_page(request, app, size):
     audit = Audit(page, phone=size == "phone_page")
     customer_pages(page, audit)
     dashboard_pages(page, audit)
-    assert len(audit.pages) == 16
+    assert len(audit.pages) == 17
     assert not audit.findings, "\n".join(audit.findings)
 
 

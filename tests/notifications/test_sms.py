@@ -53,6 +53,14 @@ def test_an_unknown_provider_is_a_configuration_error():
         create_app({"SMS_PROVIDER": "twilio"})
 
 
+def test_a_provider_without_its_account_says_so_at_start(caplog):
+    caplog.set_level(logging.WARNING, logger="comptoir")
+    app = create_app({"SMS_PROVIDER": "africastalking", "SIMULATOR_ENABLED": False})
+    assert "no texts are sent" in caplog.text
+    with app.app_context():
+        assert sms.provider() == ""
+
+
 def test_each_step_is_texted_once_in_the_customers_language(texts_on, admin, shopper):
     assert shopper.post("/language", {"language": "fr"}).status_code == 303
     shopper.on_gateway_page(shopper.buy(), "pay")
@@ -95,6 +103,9 @@ def test_the_simulator_is_as_strict_as_the_api(base_url):
     assert STATE.texts_sent() == []
     ok = requests.post(url, data=good, headers=headers, timeout=5).json()["SMSMessageData"]
     assert ok["Recipients"][0]["statusCode"] == 101 and len(STATE.texts_sent()) == 1
+    listed = requests.get(f"{base_url}{SIM_SMS['path']}/messages", timeout=5).json()
+    assert [(t["to"], t["message"]) for t in listed] == [(PHONE, "Bonjour")]
+    assert "Bonjour" in requests.get(f"{base_url}/_sim/", timeout=5).text
 
 
 def test_provider_down_is_retried_later_and_the_api_key_is_never_logged(texts_on, shopper, caplog):
