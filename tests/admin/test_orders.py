@@ -109,7 +109,7 @@ def test_query_count_does_not_grow_with_orders(admin, path):
     with count_queries() as large:
         assert admin.get(path).status_code == 200
     assert len(large) == len(small), "\n".join(large)
-    assert len(small) < 15
+    assert len(small) < 17  # the overview's per-gateway figures: attempts, cash orders, net revenue
 
 
 def test_csv_export_of_the_filtered_set(admin):
