@@ -339,6 +339,10 @@ def register_hooks(app: Flask) -> None:
     def gateway_name(name: str) -> str:
         from providers import REGISTRY
 
+        if name == "cash":  # cash on delivery / at pickup (delivery.options.CASH): no gateway
+            from flask_babel import gettext
+
+            return gettext("Cash on delivery")
         return REGISTRY[name].display_name if name in REGISTRY else name
 
     @app.template_filter("attention_text")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from delivery.options import Delivery
+from delivery.options import CASH, Delivery
 from extensions import db
 from models import Order, Payment
 from orders.lifecycle import Customer, find_by_checkout_key, place_order
@@ -23,13 +23,17 @@ def checkout(cart: PricedCart, customer: Customer, gateway: str, key: str,
     """Place the order for ``key`` (or find it again) and open a payment at ``gateway``.
 
     Submitting the same checkout twice finds the first order; while one of its
-    attempts is in flight that attempt is returned instead of opening another.
+    attempts is in flight that attempt is returned instead of opening another. ``gateway``
+    ``cash`` (the caller re-checked that the delivery takes it: delivery.options.check_cash)
+    places a cash order: no attempt, no gateway called; the order page says what to prepare.
     """
     order = find_by_checkout_key(key)
     if order is None:
-        order = place_order(cart, customer, key, delivery, promo_code)
+        order = place_order(cart, customer, key, delivery, CASH if gateway == CASH else "gateway", promo_code)
     elif order.status == OrderStatus.PENDING:
         _update_customer(order, customer)
+    if gateway == CASH or order.payment_method == CASH:
+        return CheckoutResult(order, None)
     end_stale_attempts(order)
     if order.active_payment is not None:
         return CheckoutResult(order, order.active_payment)

@@ -22,6 +22,8 @@ from models import DeliveryZone, PickupPoint
 log = logging.getLogger(__name__)
 
 HOME, PICKUP = "home", "pickup"
+#: The checkout's "gateway" value for cash on delivery / pay at pickup (``Order.payment_method``).
+CASH = "cash"
 CITY_MAX, ADDRESS_MAX = 80, 200
 
 
@@ -46,6 +48,12 @@ class Option:
     delay_min: int = 0
     delay_max: int = 0
     free_from: int | None = None
+    cash_enabled: bool = False
+    cash_max: int | None = None   # minor units; None: no limit
+
+    def cash_for(self, total: int) -> bool:
+        """Cash on delivery / at pickup offered here for an order of ``total`` (items + fee)."""
+        return cash_allowed(self.cash_enabled, self.cash_max, total)
 
     @property
     def value(self) -> str:
@@ -64,6 +72,12 @@ class Delivery:
     point_id: int | None = None
     city: str = ""
     address: str = ""
+    cash_enabled: bool = False
+    cash_max: int | None = None
+
+    def cash_for(self, total: int) -> bool:
+        """Cash on delivery / at pickup accepted for an order of ``total`` with this delivery."""
+        return cash_allowed(self.cash_enabled, self.cash_max, total)
 
     def order_columns(self) -> dict:
         """The ``Order`` columns this delivery fills."""
@@ -71,6 +85,11 @@ class Delivery:
                 "pickup_point_id": self.point_id, "delivery_label": self.label[:200],
                 "delivery_city": self.city, "delivery_address": self.address,
                 "delivery_fee": self.fee}
+
+
+def cash_allowed(enabled: bool, maximum: int | None, total: int) -> bool:
+    """Cash is taken when the zone or point enables it and ``total`` is within its maximum."""
+    return bool(enabled) and (maximum is None or total <= maximum)
 
 
 def zone_fee(zone: DeliveryZone, items_total: int) -> int:
@@ -94,9 +113,11 @@ def active_points(currency: str) -> list[PickupPoint]:
 
 def options(currency: str, items_total: int) -> list[Option]:
     """What checkout offers in ``currency``: pickup points (free) first, then home delivery zones."""
-    points = [Option(PICKUP, p.id, p.name, 0, p.address, p.opening_hours) for p in active_points(currency)]
+    points = [Option(PICKUP, p.id, p.name, 0, p.address, p.opening_hours,
+                     cash_enabled=p.cash_enabled, cash_max=p.cash_max) for p in active_points(currency)]
     zones = [Option(HOME, z.id, z.name, zone_fee(z, items_total), delay_min=z.delay_min_days,
-                    delay_max=z.delay_max_days, free_from=z.free_from) for z in active_zones(currency)]
+                    delay_max=z.delay_max_days, free_from=z.free_from, cash_enabled=z.cash_enabled,
+                    cash_max=z.cash_max) for z in active_zones(currency)]
     return points + zones
 
 
@@ -132,8 +153,10 @@ def offer(currency: str, method: str, ref_id: int, items_total: int) -> Delivery
     place = _find(currency, method, ref_id)
     if method == PICKUP:
         where = ", ".join(p for p in (place.address, place.opening_hours) if p)
-        return Delivery(PICKUP, 0, place.name, point_id=place.id, address=where[:300])
-    return Delivery(HOME, zone_fee(place, items_total), place.name, zone_id=place.id)
+        return Delivery(PICKUP, 0, place.name, point_id=place.id, address=where[:300],
+                        cash_enabled=place.cash_enabled, cash_max=place.cash_max)
+    return Delivery(HOME, zone_fee(place, items_total), place.name, zone_id=place.id,
+                    cash_enabled=place.cash_enabled, cash_max=place.cash_max)
 
 
 def quote(currency: str, method: str, ref_id: int, items_total: int) -> int:
@@ -167,6 +190,21 @@ def choose(currency: str, value: str, items_total: int, city: str = "", address:
         raise DeliveryError(_("Describe the street or a landmark (5 to %(max)d characters).", max=ADDRESS_MAX),
                             "address")
     return replace(delivery, city=city, address=address)
+
+
+def check_cash(currency: str, delivery: Delivery | None, items_total: int) -> None:
+    """Refuse cash on delivery / at pickup where the chosen delivery does not take it, or above
+    its maximum (the checkout offers it only there; this is the server's re-check)."""
+    if delivery is None:
+        raise DeliveryError(_("Cash payment needs a delivery or pickup choice that accepts it."), "gateway")
+    total = items_total + delivery.fee
+    if not delivery.cash_enabled:
+        raise DeliveryError(_("Cash is not accepted for this delivery choice: choose another payment "
+                              "method or another delivery."), "gateway")
+    if not delivery.cash_for(total):
+        raise DeliveryError(_("Cash is accepted here up to %(max)s; this order is %(total)s. Choose "
+                              "another payment method.", max=format_money(delivery.cash_max or 0, currency),
+                              total=format_money(total, currency)), "gateway")
 
 
 # the merchant's zones and points

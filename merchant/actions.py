@@ -209,3 +209,49 @@ def linked_order(event: PaymentEvent) -> Order | None:
         return None
     payment = db.session.scalar(select(Payment).where(Payment.reference == reference))
     return payment.order if payment is not None else None
+
+
+# cash on delivery / pay at pickup (docs/cash-on-delivery.md)
+
+def collect(order: Order, actor: str, amount_text: str) -> str:
+    """The cash order was handed over and paid: record the amount collected (major units, as
+    typed) through states.record_collection. An attempt still open online is asked first (it
+    may have been paid after all). Returns what happened."""
+    if not order.cash_due:
+        raise AdminError(f"Only a pending cash order can be recorded as paid in cash; this one is {order.status}.")
+    try:
+        amount = parse_major(amount_text, order.currency)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from None
+    if amount <= 0:
+        raise AdminError("Give the amount collected (above zero). If the customer refused the order, "
+                         "record the refusal instead.")
+    for payment in [p for p in order.payments if p.status in Payment.ACTIVE and p.gateway_ref]:
+        refresh_status(payment, force=True, kind="status-check", note=f"before cash collection by {actor}")
+    db.session.refresh(order)
+    if not order.cash_due:
+        raise AdminError(f"Not recorded: the order is now {order.status} (paid online?). Look again.")
+    if not states.record_collection(order, amount, actor=actor):
+        db.session.rollback()
+        db.session.refresh(order)
+        raise AdminError(f"Not recorded: the order is {order.status}, fulfilment "
+                         f"{order.fulfilment_status.replace('_', ' ')}. Mark it shipped (or ready for "
+                         "pickup) first: the cash is collected when the goods are handed over.")
+    db.session.commit()
+    short = order.total - amount
+    if short > 0:
+        return (f"Recorded: {money(amount, order.currency)} collected, {money(short, order.currency)} short "
+                "of the total; flagged for attention.")
+    if short < 0:
+        return f"Recorded: {money(amount, order.currency)} collected, {money(-short, order.currency)} over the total; flagged."
+    return f"Recorded: {money(amount, order.currency)} collected; the order is paid and delivered."
+
+
+def refuse(order: Order, actor: str, reason: str = "") -> str:
+    """The customer refused the cash order (or never collected it): cancelled, stock back."""
+    if not order.cash_due:
+        raise AdminError(f"Only a pending cash order can be recorded as refused; this one is {order.status}.")
+    if not order_service.refuse_cash(order, actor=actor, reason=reason):
+        db.session.refresh(order)
+        raise AdminError(f"Not recorded: the order is now {order.status}.")
+    return "Recorded as refused / returned: the order is cancelled and its stock is back on sale."

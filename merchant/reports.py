@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, case, distinct, exists, func, or_, select, union
+from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, or_, select, union
 from sqlalchemy.orm import aliased, selectinload
 
 from core import search
 from core.spreadsheet import safe_cell
+from delivery.options import CASH
 from extensions import db
 from models import Order, OrderLine, Payment, PaymentEvent, utcnow
 from payments.attention import counts
@@ -30,7 +31,7 @@ CSV_BATCH = 500
 CSV_HEADER = ["reference", "created_at", "paid_at", "customer_name", "customer_email",
               "customer_phone", "currency", "amount", "status", "gateway", "gateway_reference",
               "payment_reference", "delivery_method", "delivery_place", "delivery_fee",
-              "fulfilment_status", "received", "refunded", "discount", "promo_code", "items"]
+              "fulfilment_status", "received", "refunded", "discount", "promo_code", "items", "payment_method"]
 
 
 # overview
@@ -72,7 +73,10 @@ class GatewayFigures:
     gateway: str
     started: int
     paid: int
-    failed: int
+    failed: int  # attempts that failed; for cash: orders refused / returned
+    #: Net revenue (minor units, per currency) of the orders paid in the period whose paying
+    #: payment is at this gateway (cash: collected), less refunds, as revenue_by_day counts it.
+    revenue: dict[str, int] = field(default_factory=dict)
 
     @property
     def conversion(self) -> Decimal:
@@ -83,7 +87,8 @@ class GatewayFigures:
 
 
 def gateway_figures(days: int = OVERVIEW_DAYS) -> list[GatewayFigures]:
-    """Per gateway over the period: orders started there, paid there, attempts that failed."""
+    """Per gateway over the period: orders started there, paid there, attempts that failed, net
+    revenue; then cash on delivery / at pickup: cash orders placed, collected, refused."""
     since = utcnow() - timedelta(days=days)
     rows = db.session.execute(
         select(
@@ -92,11 +97,38 @@ def gateway_figures(days: int = OVERVIEW_DAYS) -> list[GatewayFigures]:
             func.count(distinct(case((Payment.status == "succeeded", Payment.order_id)))),
             func.sum(case((Payment.status.in_(("failed", "error")), 1), else_=0)),
         )
-        .where(Payment.created_at >= since)
+        .where(Payment.created_at >= since, Payment.gateway != CASH)
         .group_by(Payment.gateway)
         .order_by(Payment.gateway)
     )
-    return [GatewayFigures(g, started, paid, int(failed or 0)) for g, started, paid, failed in rows]
+    revenue = _revenue_by_gateway(since)
+    figures = [GatewayFigures(g, started, paid, int(failed or 0), revenue.get(g, {}))
+               for g, started, paid, failed in rows]
+    collected = exists().where(Payment.order_id == Order.id, Payment.gateway == CASH,
+                               Payment.status == "succeeded").correlate(Order)
+    started, paid, refused = db.session.execute(
+        select(func.count(), func.sum(case((collected, 1), else_=0)),
+               func.sum(case((and_(Order.status == "cancelled", ~collected), 1), else_=0)))
+        .where(Order.payment_method == CASH, Order.created_at >= since)
+    ).one()
+    if started or CASH in revenue:
+        figures.append(GatewayFigures(CASH, started, int(paid or 0), int(refused or 0), revenue.get(CASH, {})))
+    return figures
+
+
+def _revenue_by_gateway(since: datetime) -> dict[str, dict[str, int]]:
+    """Net revenue per gateway and currency of the orders paid since ``since``: each order counts
+    at the gateway of the payment that paid it (its success)."""
+    rows = db.session.execute(
+        select(Payment.gateway, Order.currency, func.sum(net_amount()))
+        .select_from(Order).join(Payment, Payment.id == _main_payment_id())
+        .where(Order.status.in_(("paid", "refunded")), Order.paid_at >= since, Payment.status == "succeeded")
+        .group_by(Payment.gateway, Order.currency)
+    )
+    found: dict[str, dict[str, int]] = {}
+    for gateway, currency, amount in rows:
+        found.setdefault(gateway, {})[currency] = int(amount or 0)
+    return found
 
 
 @dataclass(frozen=True)
@@ -317,7 +349,8 @@ def csv_rows(f: OrderFilter) -> Iterator[str]:
                Order.customer_email, Order.customer_phone, Order.currency, Order.total,
                Order.status, Payment.gateway, Payment.gateway_ref, Payment.reference,
                Order.delivery_method, Order.delivery_label, Order.delivery_fee, Order.fulfilment_status,
-               Order.amount_received, Order.amount_refunded, Order.discount, Order.promo_code)
+               Order.amount_received, Order.amount_refunded, Order.discount, Order.promo_code,
+               Order.payment_method)
         .outerjoin(Payment, Payment.id == _main_payment_id())
         .where(*_conditions(f))
         .order_by(Order.created_at.desc(), Order.id.desc())
@@ -330,13 +363,14 @@ def csv_rows(f: OrderFilter) -> Iterator[str]:
         items = _items([row[0] for row in partition])
         for (order_id, ref, created, paid, name, email, phone, currency, total, status,
              gateway, gateway_ref, payment_ref, method, place, fee, fulfilment, received, refunded,
-             discount, code) in partition:
+             discount, code, payment_method) in partition:
             writer.writerow([ref, _iso(created), _iso(paid), _safe(name), _safe(email), phone,
                              currency, str(to_major(total, currency)), status, gateway or "",
                              gateway_ref or "", payment_ref or "", method or "", _safe(place),
                              str(to_major(fee or 0, currency)), fulfilment,
                              str(to_major(received or 0, currency)), str(to_major(refunded or 0, currency)),
-                             str(to_major(discount or 0, currency)), code or "", _safe(items.get(order_id, ""))])
+                             str(to_major(discount or 0, currency)), code or "", _safe(items.get(order_id, "")),
+                             payment_method])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

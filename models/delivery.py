@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -18,6 +18,7 @@ class DeliveryZone(db.Model):
         CheckConstraint("free_from IS NULL OR free_from > 0", name="free_from_positive"),
         CheckConstraint("delay_min_days >= 0 AND delay_max_days >= delay_min_days", name="delay_ordered"),
         Index("ix_delivery_zone_currency_active", "currency", "active"),
+        CheckConstraint("cash_max IS NULL OR cash_max > 0", name="cash_max_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,13 +31,20 @@ class DeliveryZone(db.Model):
     delay_max_days: Mapped[int] = mapped_column(Integer, default=3)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: Cash on delivery / pay at pickup offered here (docs/cash-on-delivery.md), up to an order
+    #: total of ``cash_max`` (minor units of ``currency``; None: no limit).
+    cash_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    cash_max: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class PickupPoint(db.Model):
     """A place of one market where customers collect their order, free of charge."""
 
-    __table_args__ = (Index("ix_pickup_point_currency_active", "currency", "active"),)
+    __table_args__ = (
+        Index("ix_pickup_point_currency_active", "currency", "active"),
+        CheckConstraint("cash_max IS NULL OR cash_max > 0", name="cash_max_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     currency: Mapped[str] = mapped_column(String(3))
@@ -45,4 +53,8 @@ class PickupPoint(db.Model):
     opening_hours: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: Cash on delivery / pay at pickup offered here (docs/cash-on-delivery.md), up to an order
+    #: total of ``cash_max`` (minor units of ``currency``; None: no limit).
+    cash_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    cash_max: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

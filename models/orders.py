@@ -25,6 +25,9 @@ FULFILMENT_STATUSES = ("not_applicable", "unfulfilled", "preparing", "shipped", 
 DELIVERY_METHODS = ("home", "pickup")
 FULFILMENT_STATUSES_SQL = sql_list(FULFILMENT_STATUSES)
 DELIVERY_METHODS_SQL = sql_list(DELIVERY_METHODS)
+#: How the customer chose to pay at checkout: online at a gateway, or cash on delivery / at pickup.
+PAYMENT_METHODS = ("gateway", "cash")
+PAYMENT_METHODS_SQL = sql_list(PAYMENT_METHODS)
 
 
 class Order(db.Model):
@@ -45,6 +48,7 @@ class Order(db.Model):
         CheckConstraint("amount_received >= 0", name="amount_received_nonnegative"),
         CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount_received",
                         name="refund_within_received"),
+        CheckConstraint(f"payment_method IN ({PAYMENT_METHODS_SQL})", name="payment_method_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,6 +96,9 @@ class Order(db.Model):
     promo_code: Mapped[str] = mapped_column(String(32), default="", server_default="")
     #: Why the merchant cancelled it (shown to the customer), empty otherwise.
     cancel_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: What the customer chose at checkout (PAYMENT_METHODS): ``cash`` orders are placed without a
+    #: gateway, do not expire and wait for the merchant to record the cash (docs/cash-on-delivery.md).
+    payment_method: Mapped[str] = mapped_column(String(10), default="gateway", server_default="gateway")
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
@@ -112,6 +119,11 @@ class Order(db.Model):
     def partly_refunded(self) -> bool:
         """Some, not all, of the money received was given back."""
         return 0 < self.amount_refunded < self.amount_received
+
+    @property
+    def cash_due(self) -> bool:
+        """A cash order still waiting for the merchant to collect its total."""
+        return self.payment_method == "cash" and self.status == "pending"
 
     @property
     def active_payment(self) -> Payment | None:

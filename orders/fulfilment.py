@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
-from delivery.options import HOME, PICKUP
+from delivery.options import CASH, HOME, PICKUP
 from extensions import db
 from mail import outbox as mail
 from models import Order, Refund, utcnow
@@ -20,13 +20,21 @@ from orders.states import FulfilmentStatus, OrderStatus
 
 #: Fulfilment statuses that still wait for the merchant (the "To fulfil" queue).
 WAITING = (FulfilmentStatus.UNFULFILLED.value, FulfilmentStatus.PREPARING.value)
+#: A cash order waits until its cash is collected: its goods may be on their way already.
+CASH_WAITING = (*WAITING, FulfilmentStatus.SHIPPED.value, FulfilmentStatus.READY_FOR_PICKUP.value)
+
+
+def _cash_due():
+    return and_(Order.status == OrderStatus.PENDING, Order.payment_method == CASH)
 
 
 def to_fulfil(limit: int = 200) -> list[Order]:
-    """Paid orders whose goods have not left yet (unfulfilled, then preparing), oldest paid first."""
+    """Paid orders whose goods have not left yet (unfulfilled, then preparing), and cash orders
+    whose cash is still to collect (docs/cash-on-delivery.md), oldest first (paid, else placed)."""
     return list(db.session.scalars(
-        select(Order).where(Order.status == OrderStatus.PAID, Order.fulfilment_status.in_(WAITING))
-        .order_by(Order.paid_at, Order.id).limit(limit)))
+        select(Order).where(or_(and_(Order.status == OrderStatus.PAID, Order.fulfilment_status.in_(WAITING)),
+                                and_(_cash_due(), Order.fulfilment_status.in_(CASH_WAITING))))
+        .order_by(func.coalesce(Order.paid_at, Order.created_at), Order.id).limit(limit)))
 
 
 #: Dashboard action → (target, condition on the order's method).
@@ -40,12 +48,20 @@ ACTIONS = {
 
 
 def next_actions(order: Order) -> list[str]:
-    """The fulfilment moves the dashboard offers for ``order`` now (forward only)."""
-    if order.status != OrderStatus.PAID:
+    """The fulfilment moves the dashboard offers for ``order`` now (forward only). A cash order
+    moves while its cash is due, up to the handover: delivered / picked up is recording the
+    cash (states.record_collection) or the refusal."""
+    cash = order.cash_due
+    if order.status != OrderStatus.PAID and not cash:
         return []
     return [name for name, (target, method) in ACTIONS.items()
             if states.allowed(order.fulfilment_status, target)
-            and (method is None or method == order.delivery_method)]
+            and (method is None or method == order.delivery_method)
+            and not (cash and target in HANDED_OVER)]
+
+
+#: The last moves, which a cash order makes only with its cash (states.record_collection).
+HANDED_OVER = (FulfilmentStatus.DELIVERED, FulfilmentStatus.PICKED_UP)
 
 
 def advance(order: Order, action: str, actor: str, courier: str = "", tracking: str = "") -> bool:
@@ -55,7 +71,8 @@ def advance(order: Order, action: str, actor: str, courier: str = "", tracking: 
     if action not in ACTIONS:
         return False
     target, method = ACTIONS[action]
-    when = [Order.status == OrderStatus.PAID]
+    paid = Order.status == OrderStatus.PAID
+    when = [paid if target in HANDED_OVER else or_(paid, _cash_due())]
     if method is not None:
         when.append(Order.delivery_method == method)
     values = {}

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import phones
 from core.references import new_reference
-from delivery.options import Delivery
+from delivery.options import CASH, Delivery
 from extensions import db
 from mail import outbox as mail
 from models import Order, OrderLine, utcnow
@@ -68,20 +68,23 @@ def find_by_checkout_key(key: str) -> Order | None:
 
 
 def place_order(cart: PricedCart, customer: Customer, checkout_key: str,
-                delivery: Delivery | None = None, promo_code: str = "") -> Order:
+                delivery: Delivery | None = None, payment_method: str = "gateway",
+                promo_code: str = "") -> Order:
     """Store the order and reserve its stock in one transaction.
 
     Prices come from ``cart``, which was priced from the database in this request.
     Stock is reserved with a conditional UPDATE, so it never goes below zero.
     Placing the same checkout twice returns the first order. ``delivery`` (re-checked by
-    delivery.options.choose) adds its fee: total = items + delivery.
+    delivery.options.choose) adds its fee: total = items + delivery. A ``cash`` order (the
+    caller checked that its delivery accepts cash) joins the "To fulfil" queue at once and does
+    not expire: its stock stays held until the merchant records the cash or the refusal.
     """
     if not cart.lines:
         raise CheckoutError(_("Your cart is empty."))
     if cart.total <= 0:
         raise CheckoutError(_("The order total must be above zero."))
     try:
-        order = _insert_order(cart, customer, checkout_key, delivery, promo_code)
+        order = _insert_order(cart, customer, checkout_key, delivery, payment_method, promo_code)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -97,7 +100,8 @@ def place_order(cart: PricedCart, customer: Customer, checkout_key: str,
 
 
 def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
-                  delivery: Delivery | None = None, promo_code: str = "") -> Order:
+                  delivery: Delivery | None = None, payment_method: str = "gateway",
+                  promo_code: str = "") -> Order:
     fee = delivery.fee if delivery else 0
     discount, code = 0, ""
     if promo_code:  # checked again now: it may have run out while the customer was away
@@ -127,6 +131,7 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
         customer_email=customer.email,
         customer_phone=customer.phone,
         language=customer.language,
+        payment_method=payment_method,
         expires_at=utcnow() + timedelta(minutes=minutes),
         lines=[
             OrderLine(
@@ -148,6 +153,10 @@ def _insert_order(cart: PricedCart, customer: Customer, checkout_key: str,
             promos.redeem(order, code)  # one use, in this transaction: exactly max_uses orders get it
         except promos.PromoError as exc:
             raise CheckoutError(str(exc)) from None
+    if payment_method == CASH:  # nothing to wait for online: the goods go out, the cash comes back
+        states.transition(order, states.FulfilmentStatus.UNFULFILLED, actor=states.CUSTOMER,
+                          why="cash on delivery chosen: to fulfil, cash to collect",
+                          when=[Order.delivery_method.is_not(None)])
     mail.enqueue(order, "confirmation")
     mail.enqueue_low_stock(low)
     sms.enqueue(order, "received")
@@ -158,7 +167,8 @@ def expire_order(order: Order, now: datetime | None = None) -> bool:
     """Expire a pending order past its expiry: release stock, end open attempts."""
     now = now or utcnow()
     if not states.transition(order, OrderStatus.EXPIRED, actor=states.RECONCILIATION,
-                             why="reservation ran out unpaid", when=[Order.expires_at <= now]):
+                             why="reservation ran out unpaid",
+                             when=[Order.expires_at <= now, Order.payment_method != CASH]):
         db.session.rollback()
         return False
     db.session.commit()
@@ -167,11 +177,13 @@ def expire_order(order: Order, now: datetime | None = None) -> bool:
 
 
 def due_for_expiry(now: datetime | None = None) -> list[Order]:
-    """Pending orders whose reservation has run out."""
+    """Pending orders whose reservation has run out (cash orders never: their stock is held
+    until the merchant records the cash or the refusal)."""
     now = now or datetime.now(timezone.utc)
     return list(
         db.session.scalars(
-            select(Order).where(Order.status == OrderStatus.PENDING, Order.expires_at <= now)
+            select(Order).where(Order.status == OrderStatus.PENDING, Order.expires_at <= now,
+                                Order.payment_method != CASH)
         )
     )
 
@@ -190,4 +202,21 @@ def cancel_order(order: Order, *, actor: str, note: str = "", restock: list[int]
         return False
     db.session.commit()
     log.info("order %s cancelled by %s, stock released", order.reference, actor)
+    return True
+
+
+def refuse_cash(order: Order, *, actor: str, reason: str = "") -> bool:
+    """A cash order refused at the door or not collected (returned): cancelled, its stock back
+    (once: the cancel effect's conditional release), open attempts ended, the merchant in the
+    log. Whatever its fulfilment (the goods came back). False when it is no longer a pending cash
+    order (collected, paid online, already refused)."""
+    reason = reason.strip()[:200]
+    why = "cash order refused / returned" + (f": {reason}" if reason else "")
+    if not states.transition(order, OrderStatus.CANCELLED, actor=actor, why=why[:200],
+                             values={"cancel_reason": reason} if reason else None,
+                             when=[Order.status == OrderStatus.PENDING, Order.payment_method == CASH]):
+        db.session.rollback()
+        return False
+    db.session.commit()
+    log.info("cash order %s refused/returned, recorded by %s; stock released", order.reference, actor)
     return True

@@ -25,6 +25,8 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.expression import ClauseElement
 
+from core.references import new_reference
+from delivery.options import CASH, HOME
 from extensions import db
 from mail import outbox as mail
 from models import Order, Payment, PaymentEvent, PaymentLink, Refund, utcnow
@@ -269,6 +271,8 @@ def clear_flag(payment: Payment, kind: AttentionKind | None = None) -> None:
 def _pay_order(change: Change) -> None:
     """A payment succeeded: its order is paid, or, if the order had moved on, flagged."""
     payment: Payment = change.obj
+    if payment.gateway == CASH:
+        return  # cash collected: record_collection paid the order itself, before this row
     order = db.session.get(Order, payment.order_id)
     received = payment.amount_received or payment.amount
     money = {"paid_at": utcnow(), "amount_received": Order.amount_received + received}
@@ -496,3 +500,49 @@ def record_refund(order: Order, amount: int, *, actor: str, method: str, referen
         transition(order, O.REFUNDED, actor=actor, why="refunded in full",
                    when=[Order.amount_refunded >= Order.amount_received])
     return refund
+
+
+# cash on delivery / pay at pickup: the merchant records the cash (docs/cash-on-delivery.md)
+
+def record_collection(order: Order, amount: int, *, actor: str) -> Change | None:
+    """The merchant collected ``amount`` (minor units) on a pending cash order whose goods were
+    handed over (shipped to a home, or ready at its pickup point), in the caller's transaction.
+
+    Recorded like a payment: the order moves to paid (``amount_received`` += amount, ``paid_at``;
+    receipt e-mail, merchant e-mail and SMS are the paid edge's effects) with a ``cash`` Payment
+    row that succeeds, then its fulfilment to delivered / picked up. An attempt still open online
+    is ended as cancelled first (a success arriving later on it is flagged, never dropped). Less
+    than the total is flagged ``partial``, more ``overpaid``, like a gateway's short or long
+    payment. The order's conditional move is the claim: two merchants recording at once record it
+    once. None when nothing was recorded (not a pending cash order, goods not handed over yet).
+    """
+    if amount <= 0 or order.payment_method != CASH or order.status != O.PENDING:
+        return None
+    home = order.delivery_method == HOME
+    handed, done = (F.SHIPPED, F.DELIVERED) if home else (F.READY_FOR_PICKUP, F.PICKED_UP)
+    for attempt in list(db.session.scalars(
+            db.select(Payment).where(Payment.order_id == order.id, Payment.status.in_(ACTIVE_PAYMENT)))):
+        transition(attempt, P.CANCELLED, actor=actor, why="cash collected on delivery instead")
+    payment = Payment(order_id=order.id, reference=new_reference("PAY", 12), gateway=CASH,
+                      status=P.CREATED.value, amount=order.total, currency=order.currency,
+                      amount_received=amount)
+    db.session.add(payment)
+    db.session.flush()
+    what = f"{amount} {order.currency} collected in cash" + ("" if amount == order.total else
+                                                             f" (total {order.total})")
+    paid = transition(order, O.PAID, actor=actor, why=what, payment=payment,
+                      when=[Order.status == O.PENDING, Order.payment_method == CASH,
+                            Order.fulfilment_status == handed.value],
+                      values={"paid_at": utcnow(), "amount_received": Order.amount_received + amount})
+    if paid is None:
+        return None  # the caller rolls back the cash row with it
+    transition(payment, P.SUCCEEDED, actor=actor, why="cash collected by the merchant")
+    transition(order, done, actor=actor, why="delivered and paid in cash" if home else "picked up and paid",
+               when=[Order.fulfilment_status == handed.value])
+    if amount < order.total:
+        flag(payment, AttentionKind.PARTIAL, f"cash collected short: {amount} of {order.total} {order.currency}",
+             amount=amount, expected=order.total)
+    elif amount > order.total:
+        flag(payment, AttentionKind.OVERPAID, f"more cash collected than the total: {amount} of {order.total}",
+             amount=amount, expected=order.total)
+    return paid

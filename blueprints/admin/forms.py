@@ -296,6 +296,9 @@ class ZoneForm(FlaskForm):
                             description="Empty: never free")
     delay_min_days = IntegerField("Delay from (days)", validators=[InputRequired(), NumberRange(0, 90)], default=1)
     delay_max_days = IntegerField("Delay up to (days)", validators=[InputRequired(), NumberRange(0, 90)], default=3)
+    cash_enabled = BooleanField("Cash on delivery / pay at pickup accepted", default=False)
+    cash_max = StringField("Cash up to (order total)", validators=[Optional(), Length(max=20)],
+                           description="Empty: no limit")
     position = IntegerField("Position", validators=[Optional(), NumberRange(0, 1000)], default=0)
     active = BooleanField("Offered at checkout", default=True)
     submit = SubmitField("Save")
@@ -310,9 +313,26 @@ class PointForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     address = StringField("Address or landmark", validators=[DataRequired(), Length(max=200)])
     opening_hours = StringField("Opening hours", validators=[Optional(), Length(max=200)])
+    cash_enabled = BooleanField("Cash on delivery / pay at pickup accepted", default=False)
+    cash_max = StringField("Cash up to (order total)", validators=[Optional(), Length(max=20)],
+                           description="Empty: no limit")
     position = IntegerField("Position", validators=[Optional(), NumberRange(0, 1000)], default=0)
     active = BooleanField("Offered at checkout", default=True)
     submit = SubmitField("Save")
+
+
+class CollectForm(FlaskForm):
+    """A cash order delivered (or picked up) and paid: the amount collected, in major units."""
+
+    amount = StringField("Amount collected", validators=[DataRequired(), Length(max=20)])
+    submit = SubmitField("Delivered and paid")
+
+
+class RefuseForm(FlaskForm):
+    """A cash order refused at the door or not collected: cancelled, stock back."""
+
+    reason = StringField("Reason (the customer sees it)", validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Refused / returned")
 
 
 class ShipForm(FlaskForm):

@@ -61,6 +61,7 @@ from . import bp
 from .forms import (
     CancelForm,
     CategoryForm,
+    CollectForm,
     EmptyForm,
     ImportForm,
     LoginForm,
@@ -71,6 +72,7 @@ from .forms import (
     PromoForm,
     ReasonForm,
     RefundForm,
+    RefuseForm,
     ShipForm,
     ShopSettingsForm,
     ZoneForm,
@@ -284,7 +286,9 @@ def order(reference: str):
                            refunded_quantities=actions.refunded_quantities(item),
                            line_names={line.id: line.name for line in item.lines},
                            whatsapp_text=customer_message(item),
-                           fulfilment_actions=fulfilment.next_actions(item))
+                           fulfilment_actions=fulfilment.next_actions(item),
+                           collect_form=CollectForm(amount=str(to_major(item.total, item.currency))),
+                           refuse_form=RefuseForm())
 
 
 def customer_message(order: Order) -> str:
@@ -769,6 +773,20 @@ def _advance(order: Order, action: str, form) -> str:
     return f"Fulfilment: {order.fulfilment_status.replace('_', ' ')}."
 
 
+@bp.post("/orders/<reference>/collect")
+def collect(reference: str):
+    """A cash order delivered (or picked up) and paid: the amount collected."""
+    form = CollectForm()
+    return _act(reference, form, lambda o: actions.collect(o, current_user.email, form.amount.data or ""), "")
+
+
+@bp.post("/orders/<reference>/refuse")
+def refuse(reference: str):
+    """A cash order refused at the door or not collected: cancelled, stock back."""
+    form = RefuseForm()
+    return _act(reference, form, lambda o: actions.refuse(o, current_user.email, form.reason.data or ""), "")
+
+
 @bp.get("/orders/<reference>/slip")
 def packing_slip(reference: str):
     """A printable packing slip / delivery note with the reference as a QR code."""
@@ -791,7 +809,8 @@ def _zone_data(form: ZoneForm) -> dict | None:
     data = {"currency": currency, "name": form.name.data.strip(), "delay_min_days": form.delay_min_days.data,
             "delay_max_days": form.delay_max_days.data, "position": form.position.data or 0,
             "active": bool(form.active.data)}
-    for name in ("fee", "free_from"):
+    data["cash_enabled"] = bool(form.cash_enabled.data)
+    for name in ("fee", "free_from", "cash_max"):
         raw = (getattr(form, name).data or "").strip()
         try:
             data[name] = None if not raw else 0 if raw.strip("0.,") == "" else to_minor(raw, currency)
@@ -803,6 +822,8 @@ def _zone_data(form: ZoneForm) -> dict | None:
         return None
     if data["free_from"] == 0:
         data["free_from"] = None
+    if data["cash_max"] == 0:
+        data["cash_max"] = None
     return data
 
 
@@ -828,6 +849,8 @@ def _fill_zone(form: ZoneForm, zone: DeliveryZone) -> None:
     form.free_from.data = str(to_major(zone.free_from, zone.currency)) if zone.free_from else ""
     form.delay_min_days.data, form.delay_max_days.data = zone.delay_min_days, zone.delay_max_days
     form.position.data, form.active.data = zone.position, zone.active
+    form.cash_enabled.data = zone.cash_enabled
+    form.cash_max.data = str(to_major(zone.cash_max, zone.currency)) if zone.cash_max else ""
 
 
 @bp.route("/delivery/zones/new", methods=["GET", "POST"])
@@ -844,15 +867,34 @@ def edit_zone(id: int):  # noqa: A002 (the shop's CSRF test fills <int:id> in)
 
 def _save_point(point: PickupPoint | None):
     form = PointForm(obj=point if request.method == "GET" else None)
+    if request.method == "GET" and point is not None:
+        form.cash_max.data = str(to_major(point.cash_max, point.currency)) if point.cash_max else ""
     if form.validate_on_submit():
         data = {"currency": form.currency.data, "name": form.name.data.strip(),
                 "address": form.address.data.strip(), "opening_hours": (form.opening_hours.data or "").strip(),
-                "position": form.position.data or 0, "active": bool(form.active.data)}
-        point = delivery_service.save(point or PickupPoint(), data)
-        flash(f"Pickup point {point.name} saved.", "success")
-        return redirect(url_for("admin.delivery"), 303)
+                "position": form.position.data or 0, "active": bool(form.active.data),
+                "cash_enabled": bool(form.cash_enabled.data)}
+        cash_max = _cash_max(form)
+        if cash_max is not False:
+            data["cash_max"] = cash_max
+            point = delivery_service.save(point or PickupPoint(), data)
+            flash(f"Pickup point {point.name} saved.", "success")
+            return redirect(url_for("admin.delivery"), 303)
     return render_template("admin/delivery_form.html", form=form, what="pickup point", item=point), \
         400 if request.method == "POST" else 200
+
+
+def _cash_max(form) -> int | None | bool:
+    """The cash maximum typed (major units) in minor units, None for no limit; False with the
+    reason under the field."""
+    from shop.products import ProductError, to_minor
+
+    raw = (form.cash_max.data or "").strip()
+    try:
+        return None if not raw or raw.strip("0.,") == "" else to_minor(raw, form.currency.data)
+    except ProductError as exc:
+        form.cash_max.errors = [*form.cash_max.errors, str(exc)]
+        return False
 
 
 @bp.route("/delivery/points/new", methods=["GET", "POST"])

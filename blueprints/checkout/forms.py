@@ -63,6 +63,14 @@ def delivery_choices(options) -> list[SelectChoice]:
     return [SelectChoice(o.value, o.name) for o in options]
 
 
+def cash_choice(options, items_total: int) -> list[SelectChoice]:
+    """"Cash on delivery / pay at pickup" when one of the delivery options takes cash for this
+    cart (its total with that option's fee within the option's maximum)."""
+    if not any(o.cash_for(items_total + o.fee) for o in options):
+        return []
+    return [SelectChoice("cash", str(_l("Cash on delivery / pay at pickup")))]
+
+
 def gateway_choices(providers) -> list[SelectChoice]:
     """Radio choices for the enabled gateways."""
     return [SelectChoice(p.name, p.display_name) for p in providers]

@@ -35,7 +35,16 @@ from shop import cart as cart_service
 from shop import promos
 
 from . import bp
-from .forms import CheckoutForm, EmptyForm, FindOrderForm, PromoForm, RetryForm, delivery_choices, gateway_choices
+from .forms import (
+    CheckoutForm,
+    EmptyForm,
+    FindOrderForm,
+    PromoForm,
+    RetryForm,
+    cash_choice,
+    delivery_choices,
+    gateway_choices,
+)
 
 RECENT_ORDERS = 10
 
@@ -52,8 +61,8 @@ def checkout():
         return redirect(url_for("shop.cart"), 303)
     saving, no_longer = promos.for_cart(cart)
     form = CheckoutForm(data=None if request.method == "POST" else _typed_before(), currency=cart.currency)
-    form.gateway.choices = gateway_choices(enabled_gateways(cart.currency))
     options = delivery_service.options(cart.currency, cart.total)
+    form.gateway.choices = gateway_choices(enabled_gateways(cart.currency)) + cash_choice(options, cart.total)
     form.delivery.choices = delivery_choices(options)
     if request.method == "GET":
         form.checkout_key.data = cart_service.checkout_key()
@@ -67,6 +76,8 @@ def checkout():
             return _page(form, cart, options, None), 409
     valid = form.validate_on_submit()  # then the delivery, so that every error shows at once
     delivery = _delivery_of(form, cart, options) if request.method == "POST" else None
+    if delivery is not None and valid and form.gateway.data == delivery_service.CASH:
+        delivery = _cash_checked(form, cart, delivery)
     if not valid or delivery is None:
         return _page(form, cart, options, saving), 200 if request.method == "GET" else 400
     key = form.checkout_key.data
@@ -88,6 +99,9 @@ def checkout():
         flash(str(exc), "error")
         return _page(form, cart, options, saving), exc.http_status
     remember_order(result.order)
+    if result.order.payment_method == delivery_service.CASH:
+        cart_service.clear()  # placed, nothing to pay online: the order page says what to prepare
+        return redirect(url_for("checkout.order", token=result.order.token), 303)
     if result.payment is not None and result.payment.redirect_url:
         cart_service.clear()
         promos.forget()
@@ -146,12 +160,25 @@ def _delivery_of(form: CheckoutForm, cart, options):
         return None
 
 
+def _cash_checked(form: CheckoutForm, cart, delivery):
+    """The server's re-check of cash on delivery / at pickup: the chosen delivery must take
+    cash for this total; else None, with the reason under the payment choice."""
+    try:
+        delivery_service.check_cash(cart.currency, delivery or None, cart.total)
+    except delivery_service.DeliveryError as exc:
+        form.gateway.errors = [*form.gateway.errors, str(exc)]
+        return None
+    return delivery
+
+
 def _already_placed():
     """A second submit of a checkout whose order is in flight or done: go where the
     first one went, whatever the cart holds now (double click, back button)."""
     order = find_by_checkout_key(request.form.get("checkout_key", "")[:64]) if request.method == "POST" else None
     if order is not None:
         end_stale_attempts(order)  # an attempt left by a request that stopped does not block it
+    if order is not None and order.payment_method == delivery_service.CASH:
+        return redirect(url_for("checkout.order", token=order.token), 303)  # placed already, no gateway
     if order is None or (order.can_retry and order.active_payment is None):
         return None
     payment = order.active_payment

@@ -5,13 +5,26 @@
   var form = document.getElementById("checkout-form");
   var button = document.getElementById("pay");
   if (!form || !button) { return; }
-  var label = button.textContent;
+  var first = form.querySelector("input[name=delivery]:checked");
+  var label = (first && first.getAttribute("data-pay")) || button.textContent;
   form.addEventListener("submit", function (event) {
     if (event.submitter && event.submitter !== button) { return; }  // the language switch
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
-    button.textContent = button.getAttribute("data-busy");
+    button.textContent = button.getAttribute(cashChosen() ? "data-cash-busy" : "data-busy");
   });
+  // Cash on delivery / pay at pickup: offered only while the checked delivery takes cash (the CSS
+  // hides it too); a hidden choice is unchecked, and the button says no payment happens now.
+  function cashChosen() {
+    var cash = form.querySelector("input[name=gateway][value=cash]");
+    return !!(cash && cash.checked);
+  }
+  function showCash() {
+    var cash = form.querySelector("input[name=gateway][value=cash]");
+    var checked = form.querySelector("input[name=delivery]:checked");
+    if (cash && checked && checked.getAttribute("data-cash") === "0") { cash.checked = false; }
+    button.textContent = cashChosen() ? button.getAttribute("data-cash-label") : label;
+  }
   // Another delivery choice: the button, the summary's fee and total say what will be paid.
   function show(id, text) {
     var element = document.getElementById(id);
@@ -28,10 +41,11 @@
   showAddress();
   form.addEventListener("change", function (event) {
     var radio = event.target;
+    if (radio.name === "gateway") { showCash(); return; }
     if (radio.name !== "delivery" || !radio.checked) { return; }
     showAddress();
     label = radio.getAttribute("data-pay") || label;
-    button.textContent = label;
+    showCash();
     show("checkout-total", radio.getAttribute("data-total"));
     var fee = document.querySelector("#summary-delivery .amount");
     if (fee && radio.getAttribute("data-fee")) { fee.textContent = radio.getAttribute("data-fee"); }
@@ -40,6 +54,6 @@
   window.addEventListener("pageshow", function () {
     button.disabled = false;
     button.removeAttribute("aria-busy");
-    button.textContent = label;
+    showCash();
   });
 }());

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 from sqlalchemy import select
 
+from core.money import format_money
 from extensions import db
 from models import PaymentEvent, utcnow
 from orders.states import AttentionKind, flag
@@ -46,9 +48,9 @@ def test_overview_per_gateway_conversion(admin):
     page = admin.get("/admin/")
     row = page.text.split('data-gateway="ligdicash"')[1].split("</tr>")[0]
     cells = re.findall(r'<td class="amount"[^>]*>([^<]*)</td>', row)
-    assert cells == ["3", "2", "1", "66.7 %"]
+    assert cells == ["3", "2", "1", "66.7 %", unescape(format_money(3000, "XOF"))]  # net revenue: 2 × 1 500 F
     payunit = page.text.split('data-gateway="payunit"')[1].split("</tr>")[0]
-    assert re.findall(r'<td class="amount"[^>]*>([^<]*)</td>', payunit) == ["1", "0", "0", "0.0 %"]
+    assert re.findall(r'<td class="amount"[^>]*>([^<]*)</td>', payunit) == ["1", "0", "0", "0.0 %", "—"]
 
 
 def test_overview_counts_what_needs_attention(admin):

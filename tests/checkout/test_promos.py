@@ -208,7 +208,7 @@ def test_the_merchant_makes_a_code_and_bad_input_is_said_on_the_page(admin, ctx)
     assert [p.slug for p in promo.products] == ["savon-noir"]
     assert promo.ends_at.date().isoformat() == "2027-01-01"  # "until the 31st, included"
     assert "NOEL2026" in text_of(admin.get("/admin/promos"))
-    assert admin.get("/admin/orders.csv").text.splitlines()[0].endswith(",discount,promo_code,items")
+    assert admin.get("/admin/orders.csv").text.splitlines()[0].endswith(",discount,promo_code,items,payment_method")
     for data, reason in [({"code": "NOEL2026", "kind": "percent", "percent": "10"}, "exists already"),
                          ({"code": "a b!", "kind": "percent", "percent": "10"}, "letters and digits"),
                          ({"code": "FIXE", "kind": "fixed"}, "needs its amount"),

@@ -257,7 +257,7 @@ def test_order_without_delivery_stays_not_applicable(app):
 
     with app.test_request_context():
         product = db.session.scalars(select(Product).where(Product.slug == "cafe-rwanda")).one()
-        cart = PricedCart("XOF", [CartLine(product, 1, 4500, 4500)])
+        cart = PricedCart("XOF", [CartLine(product, product.variants[0], 1, 4500, 4500)])
         order = place_order(cart, Customer("Awa", "awa@example.bf", "+22670123456"), "key-1")
         assert states.transition(order, states.OrderStatus.PAID, actor="test", why="test")
         db.session.commit()
