@@ -22,7 +22,6 @@ from sqlalchemy import or_, select
 from core import jobs
 from extensions import db
 from models import Order, Payment, utcnow
-from notifications import sms
 from orders import fulfilment
 from orders import lifecycle as orders
 from payments import pacing
@@ -149,12 +148,12 @@ def reconcile_once(now: datetime | None = None) -> ReconcileReport:
     report = ReconcileReport()
     for step in (end_stale, recheck, expire, summarise):
         _isolated(report, step.__name__, partial(step, now, report))
-    def send() -> None:  # every outbox (core.jobs.OUTBOXES): e-mails, and any other added there
-        report.emails_sent = jobs.drain_all()
+    def send() -> None:  # the outboxes (core.jobs.OUTBOXES), each counted on its own
+        report.emails_sent = jobs.drain("email")
     _isolated(report, "sending e-mails", send)
 
     def send_texts() -> None:
-        report.texts_sent = sms.deliver()
+        report.texts_sent = jobs.drain("sms")
     _isolated(report, "sending texts", send_texts)
     db.session.remove()
     log.info("reconciliation: %s", report.summary())

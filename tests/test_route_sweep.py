@@ -80,11 +80,16 @@ def world(app, shopper):
                                                   "csrf_token": token})
     assert signed_in.status_code == 303
     link = create_link(LinkRequest("XOF", free=[FreeLine("Retouche", 2500)]), actor="sweep@example.com")
+    from models import PromoCode
+    promo = PromoCode(code="SWEEP10", kind="percent", percent=10, uses=0)
+    db.session.add(promo)
+    db.session.commit()
     real = {"reference": order.reference, "token": order.token, "slug": product.slug, "product_id": product.id,
             "category_id": product.category_id, "page": "about",
             "code": link.code, "key": _a_photo_key(),
             "payment_id": order.payments[0].id, "id": event.id, "gateway": "ligdicash",
-            "filename": "css/shop.css", "job_id": "no-such-job"}
+            "filename": "css/shop.css", "job_id": "no-such-job",
+            "promo_id": promo.id}
     return client, token, real
 
 
