@@ -88,7 +88,7 @@ def world(app, shopper):
             "category_id": product.category_id, "page": "about",
             "code": link.code, "key": _a_photo_key(),
             "payment_id": order.payments[0].id, "id": event.id, "gateway": "ligdicash",
-            "filename": "css/shop.css", "job_id": "no-such-job",
+            "filename": "css/shop.css", "job_id": "email-1",
             "promo_id": promo.id}
     return client, token, real
 
