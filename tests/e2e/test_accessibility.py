@@ -107,7 +107,7 @@ def test_no_serious_accessibility_violation_on_any_page(request, app, size):
     audit = Audit(page, phone=size == "phone_page")
     customer_pages(page, audit)
     dashboard_pages(page, audit)
-    assert len(audit.pages) == 17
+    assert len(audit.pages) == 18
     assert not audit.findings, "\n".join(audit.findings)
 
 

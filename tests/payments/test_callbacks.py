@@ -65,7 +65,8 @@ def test_callback_is_the_only_csrf_exempt_post(app):
             continue
         path = rule.rule.replace("<gateway>", "ligdicash").replace("<reference>", "PAY-X")
         path = path.replace("<token>", "t").replace("<int:id>", "1")
-        for name in ("<slug>", "<int:order_id>", "<int:product_id>", "<int:payment_id>", "<int:category_id>"):
+        for name in ("<slug>", "<int:order_id>", "<int:product_id>", "<int:payment_id>", "<int:category_id>",
+                 "<int:promo_id>"):
             path = path.replace(name, "1")
         status = client.post(path, data={}).status_code
         if status != 400 or rule.endpoint.startswith("payments."):
