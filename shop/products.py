@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -196,19 +197,21 @@ def set_fields(product: Product, data: ProductData, prices: dict[str, int]) -> N
     for name in TEXT_FIELDS:
         setattr(product, name, getattr(data, name))
     product.irembopay_product_code = data.irembopay_product_code or None
-    _set_prices(product, prices)
+    set_prices(product, prices)
     if data.low_stock_threshold is not UNCHANGED:
         product.low_stock_threshold = data.low_stock_threshold  # type: ignore[assignment]
 
 
-def _set_prices(product: Product, prices: dict[str, int]) -> None:
-    for price in list(product.prices):
+def set_prices(owner: Any, prices: dict[str, int], kind: type = Price) -> None:
+    """Make ``owner``'s own prices (a product's ``Price`` rows, a variant's ``VariantPrice`` ones)
+    exactly ``prices``: currency → minor units; a currency left out is no longer priced there."""
+    for price in list(owner.prices):
         if price.currency not in prices:
-            product.prices.remove(price)
+            owner.prices.remove(price)
     for currency, amount in prices.items():
-        existing = product.price_in(currency)
+        existing = owner.price_in(currency)
         if existing is None:
-            product.prices.append(Price(currency=currency, amount=amount))
+            owner.prices.append(kind(currency=currency, amount=amount))
         else:
             existing.amount = amount
 

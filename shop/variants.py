@@ -19,7 +19,7 @@ from extensions import db
 from models import OrderLine, Product, ProductOption, Variant, VariantPrice
 from models.catalog import MAX_OPTIONS
 from shop import stock
-from shop.products import STOCK_MAX, ProductError, to_minor
+from shop.products import STOCK_MAX, ProductError, set_prices, to_minor
 
 OPTION_MAX = 40
 VALUE_MAX = 60
@@ -128,7 +128,8 @@ def stage(product: Product, names: list[str], rows: list[VariantRow]) -> None:
         variant.sku = row.sku or None
         variant.position = position
         variant.image_id = row.image_id
-        _set_prices(variant, {c: to_minor(v, c) for c, v in row.prices.items() if c in MARKETS and v.strip()})
+        set_prices(variant, {c: to_minor(v, c) for c, v in row.prices.items() if c in MARKETS and v.strip()},
+                   VariantPrice)
         position += 1
     db.session.flush()
     db.session.execute(update(Product).where(Product.id == product.id).values(
@@ -215,15 +216,3 @@ def _set_options(product: Product, names: list[str]) -> None:
                 option.name = names[position]
         elif option is not None:
             product.options.remove(option)
-
-
-def _set_prices(variant: Variant, prices: dict[str, int]) -> None:
-    for price in list(variant.prices):
-        if price.currency not in prices:
-            variant.prices.remove(price)
-    for currency, amount in prices.items():
-        own = variant.price_in(currency)
-        if own is None:
-            variant.prices.append(VariantPrice(currency=currency, amount=amount))
-        else:
-            own.amount = amount
