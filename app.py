@@ -120,6 +120,10 @@ def register_extensions(app: Flask) -> None:
     app.session_interface = StaticWithoutCookies()
     register_static(app)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    if app.config["ENV_NAME"] != "production":  # make run and the tests: Werkzeug's server
+        from core.devserver import CloseWhenSent
+
+        app.wsgi_app = CloseWhenSent(app.wsgi_app)  # type: ignore[method-assign]
 
 
 class StaticWithoutCookies(SecureCookieSessionInterface):
