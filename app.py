@@ -334,10 +334,12 @@ def register_hooks(app: Flask) -> None:
         }
 
     from mail.outbox import deliver_after_response
+    from media.images import prepare_after_response
     from notifications.sms import deliver_after_response as send_texts_after_response
 
     app.after_request(deliver_after_response)
     app.after_request(send_texts_after_response)
+    app.after_request(prepare_after_response)
 
     @app.template_filter("gateway_name")
     def gateway_name(name: str) -> str:

@@ -40,6 +40,7 @@ QUEUE_NAME = "comptoir"
 OUTBOXES: dict[str, str] = {
     "email": "mail.outbox.deliver",
     "sms": "notifications.sms.deliver",
+    "photos": "media.images.prepare_due",  # uploads whose resizing job was lost
 }
 
 

@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from flask import current_app, g
 from PIL import Image, ImageOps
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, update
 
+from core import jobs
 from extensions import db
 from media.storage import DatabaseStorage, ImageStorage
-from models import ImageView, Product, ProductImage
+from models import ImageUpload, ImageView, Product, ProductImage
+from models.base import utcnow
+
+log = logging.getLogger(__name__)
 
 WIDTHS = (320, 640, 1280)
 FORMATS = {"webp": "image/webp", "jpg": "image/jpeg"}
@@ -29,8 +36,12 @@ ACCEPTED = {"PNG", "JPEG", "WEBP"}
 MAX_PIXELS = 50_000_000
 WEBP_QUALITY = 72
 JPEG_QUALITY = 78
-#: Pictures per product, at most.
+#: Pictures per product, at most (photos still being prepared count).
 MAX_IMAGES = 8
+#: A photo's resizing is tried this many times (by its job, then the periodic pass), then dropped.
+PREPARE_ATTEMPTS = 3
+#: The periodic pass leaves uploads younger than this to the job that was queued for them.
+PREPARE_GRACE = timedelta(minutes=2)
 
 
 class ImageError(ValueError):
@@ -131,8 +142,6 @@ BACKENDS: dict[str, Callable[[], ImageStorage]] = {"database": DatabaseStorage, 
 
 def storage() -> ImageStorage:
     """The configured storage backend."""
-    from flask import current_app
-
     return BACKENDS[current_app.config.get("IMAGE_STORAGE", "database")]()
 
 
@@ -146,12 +155,103 @@ def store(data: bytes) -> ImageView:
 
 # --- a product's pictures ------------------------------------------------------------------
 
-def add_image(product: Product, data: bytes, main: bool = False) -> ProductImage:
-    """Process ``data`` and attach it to ``product`` (main when asked, or when it is the first).
-    The caller commits."""
-    if len(product.images) >= MAX_IMAGES:
+def add_image(product: Product, data: bytes, main: bool = False) -> ProductImage | ImageUpload:
+    """Attach the uploaded ``data`` to ``product`` (main when asked, or when it is the first).
+    The caller commits.
+
+    Without a job queue the photo is resized here and the ``ProductImage`` returned. With one,
+    the file is only checked here (a bad file is refused on the form, as ever) and kept as an
+    ``ImageUpload``: once the request has committed, ``prepare_after_response`` queues
+    ``prepare`` for a worker, and the photo appears when it is done (a few seconds)."""
+    if len(product.images) + len(product.uploads) >= MAX_IMAGES:
         raise ImageError(f"A product has at most {MAX_IMAGES} pictures: delete one first.")
-    return attach(product, process(data), main)
+    if not jobs.redis_url(current_app.config):
+        return attach(product, process(data), main)
+    _open(data)
+    upload = ImageUpload(data=data, is_main=main or not (product.images or product.uploads))
+    product.uploads.append(upload)
+    g.setdefault("image_uploads", []).append(upload)
+    return upload
+
+
+def prepare(upload_id: int) -> int:
+    """Job: resize one uploaded photo into its product's pictures; 1 when it did, 0 when there
+    was nothing (left) to do. Safe to run twice: the upload row is locked while it is resized
+    and deleted in the transaction that attaches the picture, so a second run finds nothing."""
+    upload = db.session.scalars(
+        select(ImageUpload).where(ImageUpload.id == upload_id).with_for_update()).first()
+    if upload is None:  # done already, or its product was deleted
+        db.session.rollback()
+        return 0
+    product = upload.product
+    try:
+        processed = process(upload.data)
+        if len(product.images) >= MAX_IMAGES:
+            raise ImageError(f"{product.slug} has {MAX_IMAGES} pictures already")
+        attach(product, processed, upload.is_main or not product.images)
+    except ImageError as exc:  # checked at upload, so only a photo that can never be used
+        log.warning("photo upload %s of %s dropped: %s", upload_id, product.slug, exc)
+        db.session.delete(upload)
+        db.session.commit()
+        return 0
+    except Exception:  # the storage away, memory…: counted, then retried by RQ or the periodic pass
+        db.session.rollback()
+        db.session.execute(update(ImageUpload).where(ImageUpload.id == upload_id)
+                           .values(attempts=ImageUpload.attempts + 1))
+        db.session.commit()
+        raise
+    db.session.delete(upload)
+    db.session.commit()
+    return 1
+
+
+def prepare_due(now=None) -> int:
+    """The periodic pass (core.jobs.OUTBOXES): photos whose job was lost (Redis away, a worker
+    killed) and older than PREPARE_GRACE; an upload that failed PREPARE_ATTEMPTS times is
+    dropped with a warning. Returns how many photos were prepared."""
+    now = now or utcnow()
+    given_up = db.session.scalars(
+        select(ImageUpload).where(ImageUpload.attempts >= PREPARE_ATTEMPTS)).all()
+    for upload in given_up:
+        log.warning("photo upload %s of product %s dropped after %s attempts",
+                    upload.id, upload.product_id, upload.attempts)
+        db.session.delete(upload)
+    db.session.commit()
+    due = list(db.session.scalars(
+        select(ImageUpload.id).where(ImageUpload.created_at <= now - PREPARE_GRACE).order_by(ImageUpload.id)))
+    prepared = 0
+    for upload_id in due:
+        try:
+            prepared += prepare(upload_id)
+        except Exception:  # one photo never stops the pass; its attempts were counted
+            log.exception("photo upload %s not prepared", upload_id)
+    return prepared
+
+
+def prepare_after_response(response):
+    """After a request that kept uploads: one ``prepare`` job each; with Redis away, resize
+    them here once the response has gone out (``add_image`` only keeps uploads with a queue)."""
+    uploads = [u for u in g.pop("image_uploads", []) if inspect(u).persistent]
+    if not uploads:
+        return response
+    ids = [u.id for u in uploads]
+    left = [i for i in ids if not jobs.enqueue("media.images.prepare", i, job_id=f"photo-{i}",
+                                               description=f"resize photo upload {i}")]
+    if left:
+        app = current_app._get_current_object()
+
+        def resize() -> None:
+            with app.app_context():
+                try:
+                    for upload_id in left:
+                        prepare(upload_id)
+                except Exception:  # after the response: the periodic pass tries again
+                    log.exception("resizing photos after the response failed")
+                finally:
+                    db.session.remove()
+
+        response.call_on_close(resize)
+    return response
 
 
 def attach(product: Product, processed: Processed, main: bool = False) -> ProductImage:
@@ -213,8 +313,6 @@ def url(image: ProductImage, width: int, fmt: str) -> str:
 def absolute_url(image: ProductImage) -> str:
     """The largest JPEG as an absolute URL (on ``PUBLIC_BASE_URL`` when the storage gives a
     path): what a link preview (Open Graph, WhatsApp, Facebook) fetches."""
-    from flask import current_app
-
     found = url(image, image.width_list[-1], "jpg")
     if found.startswith("/"):
         return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + found

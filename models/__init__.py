@@ -13,7 +13,7 @@ from models.delivery import DeliveryZone, PickupPoint
 from models.imports import CatalogueImport
 from models.links import LINK_STATUSES, PaymentLink
 from models.mail import OutboxEmail
-from models.media import ImageBlob, ImageView, ProductImage
+from models.media import ImageBlob, ImageUpload, ImageView, ProductImage
 from models.merchant import AdminSession, AdminUser
 from models.notifications import OutboxSms
 from models.orders import (
@@ -32,7 +32,7 @@ from models.settings import Identity, ShopSettings, shop_identity
 __all__ = [
     "ATTENTION_KINDS", "DELIVERY_METHODS", "FULFILMENT_STATUSES", "LINK_STATUSES", "ORDER_STATUSES",
     "PAYMENT_STATUSES", "PROMO_KINDS", "REFUND_METHODS", "AdminSession", "AdminUser", "CatalogVersion",
-    "CatalogueImport", "Category", "DeliveryZone", "Identity", "ImageBlob", "ImageView", "Order",
+    "CatalogueImport", "Category", "DeliveryZone", "Identity", "ImageBlob", "ImageUpload", "ImageView", "Order",
     "OrderLine", "OutboxEmail", "OutboxSms", "Payment", "PaymentEvent", "PaymentLink", "PickupPoint",
     "Price", "Product", "ProductImage", "ProductOption", "PromoCode", "PromoMarket", "PromoRedemption",
     "Refund", "ShopSettings", "UTCDateTime", "Variant", "VariantPrice", "shop_identity", "sql_list",

@@ -33,7 +33,7 @@ from extensions import db
 from models.base import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from models.media import ProductImage
+    from models.media import ImageUpload, ProductImage
 
 
 class Category(db.Model):
@@ -93,6 +93,10 @@ class Product(db.Model):
     images: Mapped[list[ProductImage]] = relationship(
         back_populates="product", cascade="all, delete-orphan",
         order_by="(ProductImage.is_main.desc(), ProductImage.position, ProductImage.id)",
+    )
+    #: Photos uploaded and waiting for a worker to resize them (media.images.prepare).
+    uploads: Mapped[list[ImageUpload]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", passive_deletes=True, order_by="ImageUpload.id",
     )
     #: Up to three option names (Size, Colour…), by position; none for a product without options.
     options: Mapped[list[ProductOption]] = relationship(

@@ -42,6 +42,22 @@ class ProductImage(db.Model):
         return [int(w) for w in self.widths.split(",") if w]
 
 
+class ImageUpload(db.Model):
+    """A photo the merchant uploaded, checked but not resized yet: with a job queue the resizing
+    is a worker's job (``media.images.prepare``), which turns it into a ``ProductImage`` and
+    deletes this row. Without one the upload is resized in the request and never stored here."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Made the main photo once ready (asked for, or the product had none).
+    is_main: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    product: Mapped[Product] = relationship(back_populates="uploads")
+
+
 class ImageBlob(db.Model):
     """The bytes of one image variant, addressed by its key (the database storage backend)."""
 

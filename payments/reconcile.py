@@ -42,6 +42,7 @@ class ReconcileReport:
     errors: int = 0
     emails_sent: int = 0
     texts_sent: int = 0
+    photos_prepared: int = 0
     summaries: int = 0
     by_gateway: dict[str, int] = field(default_factory=dict)
 
@@ -49,8 +50,8 @@ class ReconcileReport:
         return (f"checked {self.checked} payment(s) ({self.paid} now paid, {self.unreachable} "
                 f"gateway error(s), {self.skipped} left for a gateway's Retry-After); ended "
                 f"{self.stale_ended} attempt(s) never opened; expired {self.expired_orders} order(s) "
-                f"and released their stock; sent {self.emails_sent} e-mail(s) and {self.texts_sent} SMS; {self.errors} "
-                f"unexpected error(s)")
+                f"and released their stock; sent {self.emails_sent} e-mail(s) and {self.texts_sent} SMS; prepared "
+                f"{self.photos_prepared} photo(s) whose job was lost; {self.errors} unexpected error(s)")
 
 
 def _min_interval(gateway: str) -> float:
@@ -155,6 +156,10 @@ def reconcile_once(now: datetime | None = None) -> ReconcileReport:
     def send_texts() -> None:
         report.texts_sent = jobs.drain("sms")
     _isolated(report, "sending texts", send_texts)
+
+    def prepare_photos() -> None:
+        report.photos_prepared = jobs.drain("photos")
+    _isolated(report, "preparing photos", prepare_photos)
     db.session.remove()
     log.info("reconciliation: %s", report.summary())
     return report

@@ -264,6 +264,36 @@ def test_a_failing_job_is_retried_then_listed_and_retried_from_the_dashboard(
     assert "no longer in the failed list" in text_of(merchant.get("/admin/jobs"))
 
 
+def test_the_worker_resizes_a_photo_the_merchant_uploaded(app, base_url, shopper, start_worker, queue_name, ctx):
+    """The dashboard (the suite's server, a queue configured) only checks and keeps the photo;
+    the Procfile's worker resizes it, and the product page then shows it."""
+    from merchant.accounts import save_admin
+    from models import Product
+    from tests.admin.test_product_photos import _form, _post
+    from tests.media.test_images import photo
+
+    save_admin(EMAIL, PASSWORD)
+    db.session.commit()
+    merchant = AdminActions(base_url)
+    assert merchant.login().status_code == 303
+    response = _post(merchant, "/admin/products/new", _form(),
+                     [("images", ("a.jpg", photo(1600, 1200), "image/jpeg"))])
+    assert response.status_code == 303, text_of(response)[:500]
+    product = db.session.scalar(select(Product).where(Product.slug == "sac-en-raphia"))
+    assert product.images == [] and len(product.uploads) == 1
+    assert "1 photo is being prepared" in text_of(merchant.get(f"/admin/products/{product.id}"))
+
+    worker = start_worker(free_port())
+    wait_for(lambda: db.session.scalar(select(Product).where(Product.slug == "sac-en-raphia")).images, 30,
+             lambda: f"photo not resized by the worker: {worker.output()[-3000:]}")
+    product = db.session.scalar(select(Product).where(Product.slug == "sac-en-raphia"))
+    assert product.uploads == [] and product.main_image.widths == "320,640,1280"
+    page = shopper.get("/products/sac-en-raphia").text
+    assert product.main_image.digest in page
+    assert any(line["message"].startswith("job resize photo upload") and " done in " in line["message"]
+               for line in worker.json_lines()), worker.output()[-3000:]
+
+
 class DynoShopper(Shopper):
     """A shopper on a gunicorn dyno (production config, Secure cookies) over loopback HTTP: the
     cookies are sent anyway, as a browser would over the HTTPS the router speaks."""
