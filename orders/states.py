@@ -291,6 +291,9 @@ def _pay_order(change: Change) -> None:
                                   "its stock was held again", values=money, payment=payment)
             if late is not None:
                 change.notes.append("order paid late, stock held again")
+                counted = promos.take_again(order)
+                if counted:
+                    change.notes.append(counted)
                 return
         flag(payment, AttentionKind.PAID_ON_CLOSED_ORDER,
              f"paid after the order expired and its stock is gone: refund {received} {payment.currency}",

@@ -168,6 +168,29 @@ def release(order: Order) -> bool:
     return True
 
 
+def take_again(order: Order) -> str | None:
+    """An expired order paid late (its stock held again): the customer paid the discounted total,
+    so its code's use, given back at expiry, counts again when the code has a use left. When it
+    has none (others used it meanwhile) the order keeps its discount all the same (the money is
+    in, and a payment is never refused for it) and the note for the order's log says so. None
+    without a code."""
+    if not order.promo_code:
+        return None
+    redemption = db.session.scalar(select(PromoRedemption).where(
+        PromoRedemption.order_id == order.id, PromoRedemption.released.is_(True)))
+    if redemption is None:
+        return None
+    taken = db.session.execute(
+        update(PromoCode).where(PromoCode.id == redemption.promo_id,
+                                (PromoCode.max_uses.is_(None)) | (PromoCode.uses < PromoCode.max_uses))
+        .values(uses=PromoCode.uses + 1).execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        return (f"code {order.promo_code} not counted again: its uses ran out meanwhile; "
+                "the order keeps its discount")
+    redemption.released = False
+    return f"code {order.promo_code} counted again"
+
+
 # the merchant's side: making and changing codes (the dashboard's Promo codes page)
 
 class PromoDataError(ValueError):

@@ -168,6 +168,52 @@ def test_an_order_that_closes_unpaid_gives_its_use_back_once(shopper, ctx):
     assert db.session.scalar(select(PromoRedemption.released)) is True
 
 
+@pytest.mark.parametrize("taken_meanwhile", [False, True])
+def test_an_expired_order_paid_late_counts_its_code_again_when_it_can(shopper, base_url, app, ctx, taken_meanwhile):
+    """The use went back when the order expired; then the customer's money arrives (LigdiCash's
+    invoice outlives the order): the order is paid at its discounted total and its use counts
+    again. If another customer took the last use meanwhile, the payment is recorded all the same
+    (never dropped on the code's limit) and the order's log says the use was not counted."""
+    from payments.reconcile import reconcile_once
+    from tests.helpers import events, let_pacing_pass
+    from tests.payments.test_reconcile import pay_without_callbacks
+
+    make_code("UNSEUL", max_uses=1)
+    STATE.set_faults("ligdicash", callbacks="none")
+    shopper.add_to_cart("savon-noir", 2)
+    apply(shopper, "UNSEUL")
+    redirect = shopper.checkout()
+    first = only_order()
+    with app.app_context():
+        reconcile_once(now=utcnow() + timedelta(minutes=31))
+    db.session.expire_all()
+    assert db.session.get(Order, first.id).status == "expired" and uses("UNSEUL") == 0
+
+    if taken_meanwhile:
+        other = Shopper(base_url)
+        other.add_to_cart("savon-noir", 1)
+        assert apply(other, "UNSEUL").status_code == 303
+        other_redirect = other.checkout()
+        assert other_redirect.status_code == 303 and uses("UNSEUL") == 1
+        pay_without_callbacks(other, other_redirect.headers["Location"])  # paid: keeps its use
+
+    pay_without_callbacks(shopper, redirect.headers["Location"])  # the first customer pays anyway
+    let_pacing_pass()
+    with app.app_context():
+        assert reconcile_once(now=utcnow() + timedelta(minutes=40)).paid == (2 if taken_meanwhile else 1)
+    db.session.expire_all()
+    first = db.session.get(Order, first.id)
+    assert first.status == "paid" and first.amount_received == first.total and first.discount > 0
+    assert uses("UNSEUL") == 1  # within its limit, whoever has the use
+    released = db.session.scalar(select(PromoRedemption.released).where(PromoRedemption.order_id == first.id))
+    assert released is taken_meanwhile
+    notes = " ".join(e.note for e in events(first.payments[0], "transition"))
+    if taken_meanwhile:
+        assert "code UNSEUL not counted again: its uses ran out meanwhile; the order keeps its discount" in notes
+    else:
+        assert "code UNSEUL counted again" in notes
+
+
 @pytest.mark.parametrize(("market", "gateway", "slug"), [
     ("RWF", "irembopay", "cafe-rwanda"), ("NGN", "paycashless", "pagne-wax-6-yards"),
     ("XAF", "payunit", "pagne-wax-6-yards"), ("USD", "fcfpay", "pagne-wax-6-yards"),
