@@ -103,6 +103,10 @@ def enqueue(name: str, *args: Any, delay: float | None = None, at: datetime | No
     q = queue()
     if q is None:
         return False
+    if job_id and q.name != QUEUE_NAME:
+        # RQ's job ids are global to the Redis: a second shop's (its own JOBS_QUEUE_NAME) carry
+        # its queue's name, or its "email-5" and next reconciliation slot would overwrite ours
+        job_id = f"{q.name}-{job_id}"
     options: dict[str, Any] = {
         "job_id": job_id, "description": description or f"{name}({', '.join(map(repr, args))})",
         "meta": {"request_id": current_request_id.get(), **(meta or {})},

@@ -250,7 +250,7 @@ def test_a_failing_job_is_retried_then_listed_and_retried_from_the_dashboard(
     assert "failed: 1" in shown
 
     with Smtp(port) as smtp:
-        answer = merchant.post(f"/admin/jobs/email-{email.id}/retry", csrf_from="/admin/jobs")
+        answer = merchant.post(f"/admin/jobs/{queue_name}-email-{email.id}/retry", csrf_from="/admin/jobs")
         assert answer.status_code == 303
         wait_for(lambda: smtp.received, 15, f"not sent after the retry: {worker.output()[-2000:]}")
         time.sleep(0.5)
@@ -259,7 +259,7 @@ def test_a_failing_job_is_retried_then_listed_and_retried_from_the_dashboard(
     assert email.status == "sent" and email.attempts == 4
     assert "No failed job" in text_of(merchant.get("/admin/jobs"))
     # the button on a job that is no longer there says so, never a 500
-    again = merchant.post(f"/admin/jobs/email-{email.id}/retry", csrf_from="/admin/jobs")
+    again = merchant.post(f"/admin/jobs/{queue_name}-email-{email.id}/retry", csrf_from="/admin/jobs")
     assert again.status_code == 303
     assert "no longer in the failed list" in text_of(merchant.get("/admin/jobs"))
 
