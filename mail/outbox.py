@@ -23,15 +23,15 @@ import logging
 import secrets
 import smtplib
 import ssl
-from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app, g, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
+from core import outbox
 from core.money import format_money
 from core.urls import external_url
 from extensions import db
@@ -157,14 +157,7 @@ def enqueue_low_stock(variants: list) -> list[OutboxEmail]:
 
 def due(now=None, limit: int = 50) -> list[int]:
     """Ids of e-mails to send now: pending and due, or claimed too long ago by a sender that died."""
-    now = now or utcnow()
-    stale = now - timedelta(minutes=current_app.config["MAIL_CLAIM_MINUTES"])
-    return list(db.session.scalars(
-        select(OutboxEmail.id)
-        .where(or_((OutboxEmail.status == "pending") & (OutboxEmail.next_attempt_at <= now),
-                   (OutboxEmail.status == "sending") & (OutboxEmail.claimed_at <= stale)))
-        .order_by(OutboxEmail.id).limit(limit)
-    ))
+    return outbox.due(OutboxEmail, now or utcnow(), current_app.config["MAIL_CLAIM_MINUTES"], limit)
 
 
 def deliver(now=None) -> int:
@@ -215,26 +208,15 @@ def _written_ids() -> list[int]:
 
 
 def _claim(email_id: int, now) -> bool:
-    stale = now - timedelta(minutes=current_app.config["MAIL_CLAIM_MINUTES"])
-    result = db.session.execute(
-        update(OutboxEmail)
-        .where(OutboxEmail.id == email_id,
-               or_(OutboxEmail.status == "pending",
-                   (OutboxEmail.status == "sending") & (OutboxEmail.claimed_at <= stale)))
-        .values(status="sending", claimed_at=now, attempts=OutboxEmail.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
+    return outbox.claim(OutboxEmail, email_id, now, current_app.config["MAIL_CLAIM_MINUTES"])
 
 
 def _send(email: OutboxEmail) -> int:
     try:
         transport(message_for(email))
     except (OSError, smtplib.SMTPException) as exc:
-        delay = min(2 ** email.attempts, 60)  # minutes: 2, 4, 8 … at most an hour apart
         email.status, email.last_error = "pending", f"{type(exc).__name__}: {exc}"[:300]
-        email.next_attempt_at = utcnow() + timedelta(minutes=delay)
+        email.next_attempt_at = outbox.retry_at(email.attempts, utcnow())  # 2, 4, 8 … minutes
         db.session.commit()
         log.warning("e-mail %s for order %s not sent (attempt %s): %s",
                     email.kind, email.order_id, email.attempts, type(exc).__name__)

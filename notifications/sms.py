@@ -3,9 +3,9 @@
 ``enqueue`` writes the text in the same transaction as the change it announces, and only the
 transaction that won that change gets there (``orders.states`` effects), so a callback racing
 the return page still writes one "paid" text; a unique ``dedupe_key`` (kind and order, or the
-refund) refuses a second. ``deliver`` then sends what is due, shaped like
-``mail.outbox.deliver``: a conditional UPDATE claims each text, so two senders never send the
-same one; a failure goes back to pending with a growing delay (at most MAX_ATTEMPTS tries), a
+refund) refuses a second. ``deliver`` then sends what is due with the e-mails'
+mechanics (``core.outbox``): a conditional UPDATE claims each text, so two senders never send
+the same one; a failure goes back to pending with a growing delay (at most MAX_ATTEMPTS tries), a
 number the provider will never reach is marked failed at once. New texts go out after the
 response that wrote them (``deliver_after_response``), or with the next ``flask reconcile``.
 
@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
 from typing import Any
 
 from flask import current_app, g
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
-from core import jobs
+from core import jobs, outbox
 from core.money import format_money
 from core.urls import external_url
 from extensions import db
@@ -116,14 +115,7 @@ def enqueue(order: Order, kind: str, *, key: str | None = None, **extra: Any) ->
 
 def due(now=None, limit: int = 50) -> list[int]:
     """Ids of texts to send now: pending and due, or claimed too long ago by a sender that died."""
-    now = now or utcnow()
-    stale = now - timedelta(minutes=CLAIM_MINUTES)
-    return list(db.session.scalars(
-        select(OutboxSms.id)
-        .where(or_((OutboxSms.status == "pending") & (OutboxSms.next_attempt_at <= now),
-                   (OutboxSms.status == "sending") & (OutboxSms.claimed_at <= stale)))
-        .order_by(OutboxSms.id).limit(limit)
-    ))
+    return outbox.due(OutboxSms, now or utcnow(), CLAIM_MINUTES, limit)
 
 
 def deliver(now=None) -> int:
@@ -138,17 +130,7 @@ def deliver(now=None) -> int:
 
 
 def _claim(sms_id: int, now) -> bool:
-    stale = now - timedelta(minutes=CLAIM_MINUTES)
-    result = db.session.execute(
-        update(OutboxSms)
-        .where(OutboxSms.id == sms_id,
-               or_(OutboxSms.status == "pending",
-                   (OutboxSms.status == "sending") & (OutboxSms.claimed_at <= stale)))
-        .values(status="sending", claimed_at=now, attempts=OutboxSms.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
+    return outbox.claim(OutboxSms, sms_id, now, CLAIM_MINUTES)
 
 
 def transport(to: str, message: str) -> str:
@@ -170,7 +152,7 @@ def _send(sms: OutboxSms) -> int:
             sms.status = "failed"
         else:
             sms.status = "pending"
-            sms.next_attempt_at = utcnow() + timedelta(minutes=min(2 ** sms.attempts, 60))
+            sms.next_attempt_at = outbox.retry_at(sms.attempts, utcnow())
         _note(sms, f"{sms.kind} SMS not sent (attempt {sms.attempts}"
                    f"{', given up' if sms.status == 'failed' else ''}): {sms.last_error}")
         db.session.commit()
