@@ -200,8 +200,14 @@ class ProductOption(db.Model):
     #: 0, 1 or 2: which of the variants' option1, option2, option3 holds this option's value.
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(40))
+    #: Its name for English-speaking customers ("Size" for "Taille"); None: ``name`` everywhere.
+    name_en: Mapped[str | None] = mapped_column(String(40))
 
     product: Mapped[Product] = relationship(back_populates="options")
+
+    def name_in(self, language: str) -> str:
+        """The option's name in ``language`` (fr, en), else the one it has."""
+        return (self.name_en or self.name) if language == "en" else self.name
 
 
 class Variant(db.Model):

@@ -351,6 +351,8 @@ class ProductView:
     #: The option names (Taille, Couleur) and the variants a customer picks from; () without options.
     options: tuple[str, ...] = ()
     variants: tuple[VariantView, ...] = ()
+    #: The options' English names (Size, Colour), "" where the merchant gave none.
+    options_en: tuple[str, ...] = ()
 
     def price_in(self, currency: str) -> PriceView | None:
         return next((p for p in self.prices if p.currency == currency), None)
@@ -376,6 +378,13 @@ class ProductView:
     def display_description(self) -> str:
         return Product.description_in(self, current_language())  # type: ignore[arg-type]
 
+    @property
+    def display_options(self) -> tuple[str, ...]:
+        """The option names in the request's language (the French ones where no English was given)."""
+        if current_language() != "en":
+            return self.options
+        return tuple(en or name for name, en in zip(self.options, self.options_en, strict=False))
+
 
 def product_view(slug: str) -> ProductView | None:
     """The active product called ``slug``, as the product page shows it (cached)."""
@@ -396,7 +405,8 @@ def product_view(slug: str) -> ProductView | None:
             ImageView.of(product.main_image),
             tuple(o.name for o in product.options),
             tuple(VariantView(v.id, v.label, v.values, v.stock, tuple(PriceView(p.amount, p.currency) for p in v.prices),
-                              ImageView.of(v.image)) for v in product.variants) if product.options else ())
+                              ImageView.of(v.image)) for v in product.variants) if product.options else (),
+            tuple(o.name_en or "" for o in product.options))
         _cache.put(current, key, cached)
     return cached
 

@@ -157,6 +157,9 @@ def add_demo_pictures() -> int:
     return added
 
 
+#: The demo options' English names (a merchant types them on the variants page).
+OPTION_NAMES_EN = {"Taille": "Size", "Couleur": "Colour"}
+
 #: Demo products sold in several combinations: option names, then (values, SKU, stock, own prices).
 VARIANTS = {
     "kitenge-chemise": (("Taille",), [
@@ -177,7 +180,8 @@ def _demo_variants(slug: str, stock: int) -> dict:
         variants.append(Variant(option1=padded[0], option2=padded[1], option3=padded[2], sku=sku, stock=units,
                                 position=position,
                                 prices=[VariantPrice(currency=c, amount=a) for c, a in prices.items()]))
-    return {"options": [ProductOption(position=i, name=n) for i, n in enumerate(names)], "variants": variants,
+    return {"options": [ProductOption(position=i, name=n, name_en=OPTION_NAMES_EN.get(n)) for i, n in enumerate(names)],
+            "variants": variants,
             "stock": sum(v.stock for v in variants)}
 
 

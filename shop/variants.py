@@ -72,9 +72,20 @@ def option_names(raw: list[str]) -> list[str]:
     return names
 
 
-def save(product: Product, names: list[str], rows: list[VariantRow]) -> None:
-    """Store the options and variants (all or nothing; VariantError, nothing written)."""
-    stage(product, names, rows)
+def english_names(raw: list[str], raw_en: list[str]) -> list[str]:
+    """The English names typed beside the option names, aligned with ``option_names(raw)``
+    (an English name beside a blank option is dropped with it); "" where none was typed."""
+    english = [" ".join((en or "").split()) for name, en in zip(raw, [*raw_en, "", "", ""], strict=False)
+               if name and name.strip()]
+    if any(len(n) > OPTION_MAX for n in english):
+        raise VariantError(f"An option name has at most {OPTION_MAX} characters.", "options")
+    return english
+
+
+def save(product: Product, names: list[str], rows: list[VariantRow], names_en: list[str] | None = None) -> None:
+    """Store the options and variants (all or nothing; VariantError, nothing written).
+    ``names_en``, beside ``names``: their English names; None leaves those as they are."""
+    stage(product, names, rows, names_en)
     db.session.commit()
 
 
@@ -88,9 +99,10 @@ def check(product: Product | None, names: list[str], rows: list[VariantRow]) -> 
     _check_deletable([existing[r.id] for r in rows if r.delete and r.id in existing])
 
 
-def stage(product: Product, names: list[str], rows: list[VariantRow]) -> None:
+def stage(product: Product, names: list[str], rows: list[VariantRow], names_en: list[str] | None = None) -> None:
     """``save`` without its commit, for a caller saving several products in one transaction
     (shop.catalog_csv): on VariantError the session is rolled back or nothing was written."""
+    english = english_names(names, names_en) if names_en is not None else None
     names = option_names(names)
     kept = [(i, r) for i, r in enumerate(rows) if not r.delete and not r.blank]
     existing = {v.id: v for v in product.variants}
@@ -101,7 +113,7 @@ def stage(product: Product, names: list[str], rows: list[VariantRow]) -> None:
     # lock the product's variants (checkout's order: variants, then the product), then move
     db.session.execute(select(Variant.id).where(Variant.product_id == product.id)
                        .order_by(Variant.id).with_for_update())
-    _set_options(product, names)
+    _set_options(product, names, english)
     for variant in deleted:
         product.variants.remove(variant)
     position = 0
@@ -205,14 +217,17 @@ def _check_deletable(deleted: list[Variant]) -> None:
                                "delete")
 
 
-def _set_options(product: Product, names: list[str]) -> None:
+def _set_options(product: Product, names: list[str], english: list[str] | None = None) -> None:
     by_position = {o.position: o for o in product.options}
     for position in range(MAX_OPTIONS):
         option = by_position.get(position)
         if position < len(names):
             if option is None:
-                product.options.append(ProductOption(position=position, name=names[position]))
+                option = ProductOption(position=position, name=names[position])
+                product.options.append(option)
             else:
                 option.name = names[position]
+            if english is not None:
+                option.name_en = english[position] or None
         elif option is not None:
             product.options.remove(option)

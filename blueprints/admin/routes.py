@@ -548,9 +548,11 @@ def product_variants(product_id: int):
     product = db.get_or_404(Product, product_id)
     error, status = None, 200
     names = [o.name for o in product.options]
+    names_en = [o.name_en or "" for o in product.options]
     rows = _stored_rows(product)
     if request.method == "POST":
         names = [request.form.get(f"option_{i}", "")[:200] for i in range(3)]
+        names_en = [request.form.get(f"option_en_{i}", "")[:200] for i in range(3)]
         try:
             rows = []
             rows = _variant_rows(request.form)
@@ -564,7 +566,7 @@ def product_variants(product_id: int):
                 if not missing:
                     raise variant_service.VariantError(
                         "Type each option's values (S, M, L) to add their missing combinations.", "options")
-            variant_service.save(product, names, rows)
+            variant_service.save(product, names, rows, names_en)
             flash(f"Variants of {product.name or product.name_en} saved.", "success")
             return redirect(url_for("admin.product_variants", product_id=product.id), 303)
         except variant_service.VariantError as exc:  # the page again, as typed, the reason at its row
@@ -574,6 +576,7 @@ def product_variants(product_id: int):
             rows = [r for r in rows if not r.blank] or _stored_rows(product)
     blank = variant_service.VariantRow(id=None, values=("", "", ""))
     return render_template("admin/variants.html", product=product, names=(names + ["", "", ""])[:3],
+                           names_en=(names_en + ["", "", ""])[:3],
                            rows=rows + [blank] * NEW_VARIANT_ROWS, error=error), status
 
 

@@ -39,10 +39,30 @@ def test_the_merchant_turns_a_product_into_variants(admin, ctx):
     assert response.status_code == 303, admin_text(response)[:400]
     db.session.expire_all()
     product = db.session.get(Product, product.id)
-    assert [o.name for o in product.options] == ["Format"]
+    assert [(o.name, o.name_en) for o in product.options] == [("Format", None)]
     assert [(v.label, v.stock, v.sku) for v in product.variants] == [("200 g", 8, "SAV-200"), ("500 g", 4, "SAV-500")]
     assert product.stock == 12 and product.variants[1].selling_price("XOF") == 5000
     assert product.variants[0].selling_price("XOF") == product.selling_price("XOF")
+
+
+def test_the_merchant_names_an_option_in_english_too(admin, shopper, ctx):
+    product = db.session.scalar(select(Product).where(Product.slug == "kitenge-chemise"))
+    path = f"/admin/products/{product.id}/variants"
+    assert 'value="Size"' in admin.get(path).text  # the demo's English name, shown to edit
+    rows = [{"id": v.id, "option1": v.option1, "stock": str(v.stock), "stock_seen": str(v.stock), "sku": v.sku}
+            for v in product.variants]
+    data = {**_variants_form(product, ["Taille", "Coupe"], [{**r, "option2": "Droite"} for r in rows]),
+            "option_en_0": "  Size ", "option_en_1": "Fit"}
+    response = admin.post(path, data, csrf_from=path)
+    assert response.status_code == 303, admin_text(response)[:400]
+    db.session.expire_all()
+    product = db.session.get(Product, product.id)
+    assert [(o.name, o.name_en) for o in product.options] == [("Taille", "Size"), ("Coupe", "Fit")]
+    assert "Size · Fit" in shopper.get("/products/kitenge-chemise").text
+    data.update(option_en_1="")  # cleared: the French name for everyone
+    assert admin.post(path, data, csrf_from=path).status_code == 303
+    db.session.expire_all()
+    assert [o.name_en for o in db.session.get(Product, product.id).options] == ["Size", None]
 
 
 @pytest.mark.parametrize(("change", "reason"), [

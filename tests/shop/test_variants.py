@@ -41,7 +41,20 @@ def test_the_product_page_lists_every_combination_and_the_sold_out_one_cannot_be
     assert "disabled" in attributes[size("XXL").id] and "checked" not in attributes[size("XXL").id]
     assert "checked" in attributes[size("S").id]  # the first in stock is preselected
     text = text_of(shopper.get(f"/products/{SLUG}"))
-    assert "Taille" in text and "XXL" in text and "Sold out" in text
+    assert "Size" in text and "Taille" not in text and "XXL" in text and "Sold out" in text
+
+
+def test_the_option_is_named_in_the_customer_s_language(shopper, ctx):
+    """The merchant named the option "Taille" and, for English-speaking customers, "Size"."""
+    english = re.search(r"<legend>([^<]*)</legend>", shopper.get(f"/products/{SLUG}").text).group(1)
+    shopper.http.headers["Accept-Language"] = "fr-FR"
+    french = re.search(r"<legend>([^<]*)</legend>", shopper.get(f"/products/{SLUG}").text).group(1)
+    assert (english, french) == ("Size", "Taille")
+    option = shirt().options[0]
+    option.name_en = None  # none given: the one name everywhere
+    db.session.commit()
+    del shopper.http.headers["Accept-Language"]
+    assert re.search(r"<legend>([^<]*)</legend>", shopper.get(f"/products/{SLUG}").text).group(1) == "Taille"
 
 
 def test_a_variant_has_its_own_link_price_and_stock(shopper, ctx):
