@@ -3,9 +3,11 @@
     .venv/bin/python -m bench.screenshots [--out docs/screenshots]
 
 Serves the app (development config, simulator on) from a throw-away SQLite database with the demo
-catalogue, walks a customer's journey and the merchant's dashboard in Debian's Chromium, and saves
-one full-page PNG per page and size (``phone-03-cart.png``, ``desktop-03-cart.png``). Run it again
-whenever a page changes, and look at the pictures before committing them.
+catalogue (plus two promo codes, and cash on delivery / pay at pickup accepted in Ouagadougou), walks
+a customer's journey, the merchant's dashboard and the customer finding their order again in
+Debian's Chromium, and saves one full-page PNG per page and size (``phone-03-cart.png``,
+``desktop-03-cart.png``): 01–14 the customer, 15–16 finding the order, 21–37 the dashboard. Run it
+again whenever a page changes, and look at the pictures before committing them.
 """
 from __future__ import annotations
 
@@ -41,6 +43,8 @@ LOAD_ALL_IMAGES = """async () => {
 }"""
 ADMIN = ("merchant@example.bf", "screenshots only, not a secret")
 LINK: dict[str, str] = {}  # the demo payment link's code, made when the server starts
+DEMO: dict[str, str] = {}  # the shirt's product id (made when the server starts); the paid order's reference
+PHONE = "70 12 34 56"  # the customer's, as typed at checkout and in "Find my order"
 
 
 def free_port() -> int:
@@ -76,19 +80,44 @@ def serve(port: int, database: Path):
                                        free=[FreeLine("Retouche sur mesure", 2500)], customer_name="Awa",
                                        note="Livraison jeudi, comme convenu"), actor=ADMIN[0])
         LINK["code"] = link.code
+        DEMO["shirt"] = str(seed_promos_and_cash())
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
-class Camera:
-    """Saves ``<size>-<nn>-<name>.png`` for each page visited."""
+def seed_promos_and_cash() -> int:
+    """Two promo codes (one for the textiles, one for free delivery) and cash accepted in
+    Ouagadougou (home delivery up to 50 000 F CFA, the shop's pickup point); returns the
+    variant shirt's product id."""
+    from extensions import db
+    from models import Category, DeliveryZone, PickupPoint, Product
+    from shop.promos import PromoData, save_promo
 
-    def __init__(self, page, size: str, out: Path):
-        self.page, self.size, self.out, self.count = page, size, out, 0
+    textiles = db.session.scalar(db.select(Category.id).where(Category.slug == "textiles"))
+    save_promo(None, PromoData("TABASKI10", "percent", percent=10, max_uses=100, category_ids=(textiles,)))
+    save_promo(None, PromoData("LIVRAISON", "free_delivery", markets={"XOF": ("", "20000")}, max_uses_per_phone=1))
+    zone = db.session.scalar(db.select(DeliveryZone).where(DeliveryZone.name == "Ouagadougou centre"))
+    zone.cash_enabled, zone.cash_max = True, 50_000  # minor units (whole francs in XOF)
+    point = db.session.scalar(db.select(PickupPoint).where(PickupPoint.name == "Boutique Comptoir Ouaga 2000"))
+    point.cash_enabled = True
+    db.session.commit()
+    return db.session.scalar(db.select(Product.id).where(Product.slug == "kitenge-chemise"))
+
+
+class Camera:
+    """Saves ``<size>-<nn>-<name>.png`` for each page visited, numbered on from ``count``; a number
+    already taken in this run (``taken``, shared by a size's journeys) is an error."""
+
+    def __init__(self, page, size: str, out: Path, count: int = 0, taken: set[int] | None = None):
+        self.page, self.size, self.out, self.count = page, size, out, count
+        self.taken = taken if taken is not None else set()
 
     def __call__(self, name: str) -> None:
         self.count += 1
+        if self.count in self.taken:
+            raise RuntimeError(f"screenshots: {self.size}-{self.count:02d} is taken twice ({name})")
+        self.taken.add(self.count)
         self.page.wait_for_load_state("load")
         self.page.evaluate(LOAD_ALL_IMAGES)  # a full-page shot shows what is below the fold too
         path = self.out / f"{self.size}-{self.count:02d}-{name}.png"
@@ -96,7 +125,8 @@ class Camera:
 
 
 def customer(page, shot: Camera) -> None:
-    """Catalogue → product → cart → checkout (errors, then LigdiCash) → back → order → paid."""
+    """Catalogue → product → cart → checkout (errors, then LigdiCash) → back → order → paid;
+    then a shirt in one size, a promo code in the cart, and a checkout offering cash on delivery."""
     page.goto("/")
     shot("home")
     page.get_by_role("link", name="Café du Rwanda").first.click()
@@ -111,7 +141,7 @@ def customer(page, shot: Camera) -> None:
     page.goto("/checkout")  # a fresh GET, so that Back from the gateway lands on it (not on a POST)
     page.locator("#name").fill("Awa Ouédraogo")
     page.locator("#email").fill("awa@example.bf")
-    page.locator("#phone").fill("70 12 34 56")
+    page.locator("#phone").fill(PHONE)
     page.locator("input[value=ligdicash]").check()
     page.locator("#pay").click()
     page.wait_for_url(re.compile(r"/_sim/"))
@@ -123,6 +153,7 @@ def customer(page, shot: Camera) -> None:
     page.locator("#phone").fill("22670000000")  # the simulated LigdiCash page
     page.get_by_role("button", name="Payer", exact=True).click()
     page.wait_for_selector("#order-status[data-status=paid]")
+    DEMO["order"] = re.search(r"CMD-[\w-]+", page.locator("h1").inner_text()).group(0)
     shot("order-paid")
     page.goto("/orders")
     shot("my-orders")
@@ -130,10 +161,42 @@ def customer(page, shot: Camera) -> None:
     shot("not-found")
     page.goto(f"/p/{LINK['code']}")
     shot("payment-link")
+    page.goto("/products/kitenge-chemise")  # sizes S to XXL, XXL sold out
+    page.locator("label.variant", has_text=re.compile(r"^\s*M\s*$")).click()
+    shot("product-variants")
+    page.locator("#variants-form button[type=submit], #variants-form input[type=submit]").click()
+    page.goto("/cart")
+    page.locator("#promo-code").fill("tabaski10")
+    page.locator("#promo button[name=apply]").click()
+    page.wait_for_selector("#promo-applied")
+    shot("cart-promo")
+    page.goto("/checkout")
+    page.locator("#name").fill("Awa Ouédraogo")
+    page.locator("#email").fill("awa@example.bf")
+    page.locator("#phone").fill(PHONE)
+    page.locator("label.delivery-option", has_text="Ouagadougou centre").locator("input").check()
+    page.locator("#delivery_city").fill("Ouaga 2000")
+    page.locator("#delivery_address").fill("Rue 15.32, portail bleu, près de la pharmacie")
+    page.locator("input[value=cash]").check()
+    shot("checkout-cash")  # not placed: the dashboard's newest order stays the paid one
+
+
+def returning_customer(page, shot: Camera) -> None:
+    """Another browser: "Find my order" with the paid order's number and phone → its page, whose
+    history shows what the merchant has done since (run after the dashboard's journey)."""
+    page.goto("/orders/find")
+    page.locator("#reference").fill(DEMO["order"])
+    page.locator("#phone").fill(PHONE)
+    shot("find-order")
+    page.locator("form.find-order [type=submit]").click()
+    page.wait_for_selector("#timeline")
+    shot("order-timeline")
 
 
 def merchant(page, shot: Camera) -> None:
-    """Login → overview → orders → one order → products."""
+    """Login → overview → orders → one order → products → to fulfil → delivery → payment links;
+    then the refund form, variants, promo codes, the CSV import, the jobs, and the paid order
+    prepared and made ready for pickup (for the customer's history)."""
     page.goto("/admin/")
     shot("admin-login")
     page.get_by_label("E-mail").fill(ADMIN[0])
@@ -160,6 +223,26 @@ def merchant(page, shot: Camera) -> None:
     shot("admin-link")
     page.goto("/admin/links/new")
     shot("admin-link-new")
+    page.goto(f"/admin/orders/{DEMO['order']}")
+    page.locator("#refund summary").click()
+    shot("admin-order-refund")
+    page.goto(f"/admin/products/{DEMO['shirt']}/variants")
+    shot("admin-product-variants")
+    page.goto("/admin/promos")
+    shot("admin-promos")
+    page.goto("/admin/products/import")
+    shot("admin-import")
+    page.goto("/admin/jobs")
+    shot("admin-jobs")
+    page.goto(f"/admin/orders/{DEMO['order']}")
+    for step in ("preparing", "ready_for_pickup"):
+        page.locator(f"#fulfilment form:has(input[name=action][value={step}]) button").click()
+        page.wait_for_selector(f"#fulfilment[data-fulfilment={step}]")
+
+
+#: Each journey and the number its shots follow, in the order they run (a size's journeys share
+#: one browser database: the dashboard acts on the customer's order, then the customer finds it).
+JOURNEYS = ((customer, 0), (merchant, 20), (returning_customer, 14))
 
 
 def main() -> None:
@@ -179,14 +262,13 @@ def main() -> None:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
                 for size, options in SIZES.items():
-                    for journey in (customer, merchant):
+                    taken: set[int] = set()
+                    for journey, start in JOURNEYS:
                         context = browser.new_context(base_url=f"http://127.0.0.1:{port}", locale="fr-FR",
                                                       **options)
                         page = context.new_page()
                         page.set_default_timeout(15_000)
-                        shot = Camera(page, size, args.out)
-                        shot.count = 0 if journey is customer else 20
-                        journey(page, shot)
+                        journey(page, Camera(page, size, args.out, start, taken))
                         context.close()
                 browser.close()
         finally:
