@@ -24,6 +24,8 @@
     var checked = form.querySelector("input[name=delivery]:checked");
     if (cash && checked && checked.getAttribute("data-cash") === "0") { cash.checked = false; }
     button.textContent = cashChosen() ? button.getAttribute("data-cash-label") : label;
+    var note = document.getElementById("pay-note");  // no gateway page for cash
+    if (note) { note.textContent = note.getAttribute(cashChosen() ? "data-cash" : "data-online"); }
   }
   // Another delivery choice: the button, the summary's fee and total say what will be paid.
   function show(id, text) {

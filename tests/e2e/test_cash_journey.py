@@ -32,8 +32,10 @@ def test_cash_on_delivery_and_collection_at_phone_width(phone_page, app, step, c
     expect(page.locator("#delivery")).to_contain_text("cash on delivery accepted")
     page.get_by_label("City or area").fill("Ouaga 2000")
     page.get_by_label("Street or landmark").fill("Derrière la pharmacie du Progrès, portail bleu")
+    expect(page.locator("#pay-note")).to_contain_text("You will be sent to the payment page")
     cash.check()
     expect(page.locator("#pay")).to_have_text("Place the order, pay on delivery")
+    expect(page.locator("#pay-note")).to_contain_text("Nothing is paid now")  # no gateway page for cash
     no_sideways_scroll(page)
     step(page, "checkout-cash")
     page.locator("#pay").click()
