@@ -266,7 +266,8 @@ def register_errorhandlers(app: Flask) -> None:
         if request.path == "/admin/products/import":
             from shop.catalog_csv import MAX_BYTES
 
-            return render_error(413, f"What you sent is too large: a catalogue file may be at most {MAX_BYTES // 1024} KB.")
+            return render_error(413, gettext("What you sent is too large: a catalogue file may be at most %(size)s KB.",
+                                             size=MAX_BYTES // 1024))
         if request.path.startswith("/admin/"):  # the dashboard is in English; say the limit that matters
             limit_kb = app.config["PRODUCT_IMAGE_MAX_BYTES"] // 1024
             return render_error(413, f"What you sent is too large: a product image may be at most {limit_kb} KB.")

@@ -19,6 +19,10 @@ difference from what the preview showed, so units customers reserved meanwhile s
 and a move that would go below zero (stock that lost a race) fails the whole import.
 Products missing from the file are left alone; a product's variants missing from its rows are
 deleted (refused for a variant already in orders).
+
+Every message (file errors, row errors, the preview's changes, a confirm's failure) is written
+with Flask-Babel's gettext when it is made, in the request's language (core.i18n.select_locale):
+a French merchant reads the preview in French. Column names stay as they are: they are the file.
 """
 from __future__ import annotations
 
@@ -31,6 +35,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask_babel import format_number
+from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
@@ -165,9 +171,10 @@ class Preview:
 def read(data: bytes) -> tuple[list[Record], list[RowError]]:
     """The file's rows by column (blank rows skipped), and the rows that have too many cells."""
     if len(data) > MAX_BYTES:
-        raise CatalogueFileError(f"The file is larger than {MAX_BYTES // 1024} KB: split it into several files.")
+        raise CatalogueFileError(_("The file is larger than %(size)s KB: split it into several files.",
+                                   size=MAX_BYTES // 1024))
     if not data.strip():
-        raise CatalogueFileError("The file is empty.")
+        raise CatalogueFileError(_("The file is empty."))
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
@@ -179,23 +186,26 @@ def read(data: bytes) -> tuple[list[Record], list[RowError]]:
             if not any(c.strip() for c in cells):
                 continue
             if len(records) >= MAX_ROWS:
-                raise CatalogueFileError(f"The file has more than {MAX_ROWS:,} rows: split it into several files.")
+                raise CatalogueFileError(_("The file has more than %(count)s rows: split it into several files.",
+                                           count=format_number(MAX_ROWS)))
             if any(c.strip() for c in cells[len(header):]):
-                errors.append(RowError(number, "handle", f"This row has {len(cells)} cells; the first row names "
-                                                         f"{len(header)} columns."))
+                errors.append(RowError(number, "handle", _(
+                    "This row has %(cells)s cells; the first row names %(columns)s columns.",
+                    cells=len(cells), columns=len(header))))
             records.append(Record(number, {wanted[i]: plain_cell(c) for i, c in enumerate(cells[:len(header)])
                                            if i in wanted}))
     except csv.Error as exc:
-        raise CatalogueFileError(f"Row {reader.line_num} cannot be read as CSV ({exc}).") from None
+        raise CatalogueFileError(_("Row %(row)s cannot be read as CSV (%(reason)s).", row=reader.line_num,
+                                   reason=exc)) from None
     if not records:
-        raise CatalogueFileError("The file names its columns but has no product row.")
+        raise CatalogueFileError(_("The file names its columns but has no product row."))
     return records, errors
 
 
 def _decode(data: bytes) -> str:
     if b"\x00" in data:
-        raise CatalogueFileError("This is not a CSV file (it holds binary data): save the sheet as "
-                                 "“CSV UTF-8” or “CSV (semicolon separated)”.")
+        raise CatalogueFileError(_("This is not a CSV file (it holds binary data): save the sheet as "
+                                   "“CSV UTF-8” or “CSV (semicolon separated)”."))
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     try:
@@ -205,8 +215,8 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("cp1252")  # Excel's "CSV (semicolon separated)" on a French Windows
     except UnicodeDecodeError:
-        raise CatalogueFileError("The file is neither UTF-8 nor Windows (Excel) text: save it as "
-                                 "“CSV UTF-8”.") from None
+        raise CatalogueFileError(_("The file is neither UTF-8 nor Windows (Excel) text: save it as "
+                                   "“CSV UTF-8”.")) from None
 
 
 def _delimiter(text: str) -> str:
@@ -233,11 +243,11 @@ def _check_header(header: list[str]) -> dict[int, str]:
             found[i] = known[name]
     missing = [c for c in columns() if c not in found.values()]
     if unknown or twice or missing:
-        parts = ([f"missing {', '.join(missing)}"] if missing else []) + \
-                ([f"unknown {', '.join(unknown[:10])}"] if unknown else []) + \
-                ([f"twice {', '.join(twice)}"] if twice else [])
-        raise CatalogueFileError("The first row must name the catalogue's columns (start from an export): "
-                                 + "; ".join(parts) + ".")
+        parts = ([_("missing %(columns)s", columns=", ".join(missing))] if missing else []) + \
+                ([_("unknown %(columns)s", columns=", ".join(unknown[:10]))] if unknown else []) + \
+                ([_("twice %(columns)s", columns=", ".join(twice))] if twice else [])
+        raise CatalogueFileError(_("The first row must name the catalogue's columns (start from an export): "
+                                   "%(problems)s.", problems="; ".join(parts)))
     return found
 
 
@@ -253,7 +263,7 @@ def plan(records: list[Record], file_errors: list[RowError] | None = None,
         handle = record.get("handle")
         if not handle:
             result.file_errors.append(RowError(record.row, "handle",
-                                               "Give the product's handle (its address, e.g. savon-noir)."))
+                                               _("Give the product's handle (its address, e.g. savon-noir).")))
             continue
         groups.setdefault(handle, []).append(record)
     stored = _products(list(groups))
@@ -286,7 +296,8 @@ def _sku_clashes(groups: dict[str, list[Record]]) -> list[RowError]:
                 continue
             other = first.setdefault(sku.casefold(), (handle, record.row))
             if other[0] != handle:
-                errors.append(RowError(record.row, "sku", f"The SKU {sku} is also on row {other[1]} ({other[0]})."))
+                errors.append(RowError(record.row, "sku", _("The SKU %(sku)s is also on row %(row)s (%(handle)s).",
+                                                            sku=sku, row=other[1], handle=other[0])))
     return errors
 
 
@@ -302,8 +313,8 @@ def _plan_product(handle: str, group: list[Record], product: Product | None, cat
     for record in group[1:]:
         for column in shared_columns():
             if record.get(column) and record.get(column) != first.get(column):
-                error(record, column, f"Differs from the product's first row (row {first.row}): "
-                                      "leave it empty on its other rows.")
+                error(record, column, _("Differs from the product's first row (row %(row)s): "
+                                        "leave it empty on its other rows.", row=first.row))
     data = _product_data(handle, first, categories, error)
     names = _option_names(first, error)
     rows, numbers = _variant_rows(group, product, seen, error)
@@ -337,27 +348,28 @@ def _product_data(handle: str, first: Record, categories: dict[str, Category], e
         error(first, column, message)
 
     if len(handle) > HANDLE_MAX or slugify(handle) != handle:
-        refuse("handle", "A handle is made of lower-case letters, digits and dashes (e.g. savon-noir), "
-                         f"at most {HANDLE_MAX}.")
+        refuse("handle", _("A handle is made of lower-case letters, digits and dashes (e.g. savon-noir), "
+                           "at most %(most)s.", most=HANDLE_MAX))
     texts = {c: first.get(c) for c in ("name_fr", "name_en", "description_fr", "description_en",
                                        "irembopay_product_code")}
     for column, most in (("name_fr", NAME_MAX), ("name_en", NAME_MAX), ("description_fr", DESCRIPTION_MAX),
                          ("description_en", DESCRIPTION_MAX), ("irembopay_product_code", CODE_MAX)):
         if len(texts[column]) > most:
-            refuse(column, f"At most {most:,} characters.")
+            refuse(column, _("At most %(most)s characters.", most=format_number(most)))
     active = first.get("active").lower()
     if active not in YES | NO:
-        refuse("active", "Write yes or no (on sale or not).")
+        refuse("active", _("Write yes or no (on sale or not)."))
     try:
         threshold = _whole(first.get("low_stock_threshold"))
     except ValueError:
         threshold = None
-        refuse("low_stock_threshold", f"A whole number from 0 to {STOCK_MAX:,}, or empty for the shop's default.")
+        refuse("low_stock_threshold", _("A whole number from 0 to %(most)s, or empty for the shop's default.",
+                                        most=format_number(STOCK_MAX)))
     slug = first.get("category")
     category = categories.get(slug) if slug else None
     if slug and category is None:
-        refuse("category", f"No category has the slug {slug[:80]}: create it on the Categories page first, "
-                           "or leave the cell empty.")
+        refuse("category", _("No category has the slug %(slug)s: create it on the Categories page first, "
+                             "or leave the cell empty.", slug=slug[:80]))
     prices = {c: _number(first.get(f"price_{c}")) for c in MARKETS}
     for currency, typed in prices.items():
         if typed:
@@ -377,7 +389,7 @@ def _product_data(handle: str, first: Record, categories: dict[str, Category], e
 def _option_names(first: Record, error) -> list[str] | None:
     raw = [first.get(f"option{i}_name") for i in range(1, MAX_OPTIONS + 1)]
     if any(not raw[i] and any(raw[i + 1:]) for i in range(MAX_OPTIONS)):
-        error(first, "option1_name", "Name the options from option1_name on, with no gap.")
+        error(first, "option1_name", _("Name the options from option1_name on, with no gap."))
         return None
     try:
         return variant_service.option_names(raw)
@@ -402,7 +414,7 @@ def _variant_rows(group: list[Record], product: Product | None, seen: dict[int, 
             units = _whole(record.get("stock")) or 0
         except ValueError:
             units = 0
-            error(record, "stock", f"A whole number from 0 to {STOCK_MAX:,}.")
+            error(record, "stock", _("A whole number from 0 to %(most)s.", most=format_number(STOCK_MAX)))
         prices = {c: _number(record.get(f"variant_price_{c}")) for c in MARKETS}
         for currency, typed in prices.items():
             if typed:
@@ -416,7 +428,8 @@ def _variant_rows(group: list[Record], product: Product | None, seen: dict[int, 
         if match is None and index == 0 and len(stored) == 1 and not stored[0].values:
             match = stored[0]  # a product given options: its default variant becomes the first row's
         if match is not None and match.id in used:
-            error(record, "sku" if sku else "option1_value", f"Row {used[match.id]} is this variant already.")
+            error(record, "sku" if sku else "option1_value",
+                  _("Row %(row)s is this variant already.", row=used[match.id]))
             match = None
         if match is not None:
             used[match.id] = record.row
@@ -447,8 +460,14 @@ def _number(text: str) -> str:
 def _creation(item: ProductPlan) -> list[str]:
     kept = [r for r in item.variant_rows if not r.delete]
     if not item.names:
-        return [f"stock {kept[0].stock}"]
-    return [f"{len(kept)} variants ({', '.join(item.names)}), stock {sum(r.stock for r in kept)}"]
+        return [_("stock %(stock)s", stock=kept[0].stock)]
+    return [_("%(count)s variants (%(options)s), stock %(stock)s", count=len(kept), options=", ".join(item.names),
+              stock=sum(r.stock for r in kept))]
+
+
+def _change(what: str, old: object, new: object) -> str:
+    """One changed value, as the preview lists it ("price XOF: 15000 → 16000")."""
+    return _("%(what)s: %(old)s → %(new)s", what=what, old=old, new=new)
 
 
 def _changes(product: Product, item: ProductPlan, categories: dict[str, Category]) -> list[str]:
@@ -458,60 +477,68 @@ def _changes(product: Product, item: ProductPlan, categories: dict[str, Category
     changes = []
     slugs = {c.id: c.slug for c in categories.values()}
     for label, old, new in (
-        ("French name", product.name, data.name), ("English name", product.name_en, data.name_en),
-        ("category", slugs.get(product.category_id or 0, ""), slugs.get(data.category_id or 0, "")),
-        ("on sale", _yes(product.active), _yes(data.active)),
-        ("low stock at", _or_default(product.low_stock_threshold), _or_default(data.low_stock_threshold)),
-        ("IremboPay code", product.irembopay_product_code or "", data.irembopay_product_code),
+        (_("French name"), product.name, data.name), (_("English name"), product.name_en, data.name_en),
+        (_("category"), slugs.get(product.category_id or 0, ""), slugs.get(data.category_id or 0, "")),
+        (_("on sale"), _said_yes(product.active), _said_yes(data.active)),
+        (_("low stock at"), _or_default(product.low_stock_threshold), _or_default(data.low_stock_threshold)),
+        (_("IremboPay code"), product.irembopay_product_code or "", data.irembopay_product_code),
     ):
         if old != new:
-            changes.append(f"{label}: {_short(old)} → {_short(new)}")
-    for label, old, new in (("French description", product.description, data.description),
-                            ("English description", product.description_en, data.description_en)):
+            changes.append(_change(label, _short(old), _short(new)))
+    for label, old, new in ((_("French description changed"), product.description, data.description),
+                            (_("English description changed"), product.description_en, data.description_en)):
         if (old or "") != new:
-            changes.append(f"{label} changed")
-    changes += _price_changes("price", {p.currency: p.amount for p in product.prices}, item.prices)
+            changes.append(label)
+    changes += _price_changes(_("price"), {p.currency: p.amount for p in product.prices}, item.prices)
     stored_names = [o.name for o in product.options]
     if stored_names != item.names:
-        changes.append(f"options: {', '.join(stored_names) or 'none'} → {', '.join(item.names) or 'none'}")
+        changes.append(_change(_("options"), ", ".join(stored_names) or _("none"), ", ".join(item.names) or _("none")))
     stored = {v.id: v for v in product.variants}
     kept = [r for r in item.variant_rows if not r.delete]
     for row in kept:
-        label = variant_label(row.values) or "default variant"
+        label = variant_label(row.values) or _("default variant")
         variant = stored.get(row.id) if row.id is not None else None
         if variant is None:
-            changes.append(f"new variant {label}: stock {row.stock}")
+            changes.append(_("new variant %(variant)s: stock %(stock)s", variant=label, stock=row.stock))
             continue
         if tuple(variant.values) != tuple(row.values):
-            changes.append(f"variant {variant.label or 'default'} → {label}")
+            changes.append(_("variant %(old)s → %(new)s", old=variant.label or _("default"), new=label))
         if (variant.sku or "") != row.sku:
-            changes.append(f"SKU {label}: {variant.sku or 'none'} → {row.sku or 'none'}")
+            changes.append(_change(_("SKU %(variant)s", variant=label), variant.sku or _("none"), row.sku or _("none")))
         if row.stock != row.stock_seen:
-            changes.append(f"stock {label}: {row.stock_seen} → {row.stock}")
+            changes.append(_change(_("stock %(variant)s", variant=label), row.stock_seen, row.stock))
         own = {c: to_minor(v, c) for c, v in row.prices.items()}
-        changes += _price_changes(f"own price {label}", {p.currency: p.amount for p in variant.prices}, own)
-    changes += [f"removes variant {stored[r.id].label or 'default'}" for r in item.variant_rows
-                if r.delete and r.id in stored]
+        changes += _price_changes(_("own price %(variant)s", variant=label),
+                                  {p.currency: p.amount for p in variant.prices}, own)
+    changes += [_("removes variant %(variant)s", variant=stored[r.id].label or _("default"))
+                for r in item.variant_rows if r.delete and r.id in stored]
     if [r.id for r in kept if r.id is not None] != [v.id for v in product.variants if v.id in {r.id for r in kept}]:
-        changes.append("variants in a new order")
+        changes.append(_("variants in a new order"))
     return changes
 
 
 def _price_changes(label: str, old: dict[str, int], new: dict[str, int]) -> list[str]:
-    return [f"{label} {c}: {_major(old[c], c) if c in old else 'none'} → {_major(new[c], c) if c in new else 'none'}"
+    return [_change(f"{label} {c}", _major(old[c], c) if c in old else _("none"),
+                    _major(new[c], c) if c in new else _("none"))
             for c in MARKETS if old.get(c) != new.get(c)]
 
 
 def _yes(value: bool) -> str:
+    """``active`` as the file writes it (the format: never translated)."""
     return "yes" if value else "no"
 
 
+def _said_yes(value: bool) -> str:
+    """``active`` as the preview says it, in the merchant's language."""
+    return _("yes") if value else _("no")
+
+
 def _or_default(value) -> str:
-    return "the shop's default" if value is None else str(value)
+    return _("the shop's default") if value is None else str(value)
 
 
 def _short(text: str) -> str:
-    text = text or "(empty)"
+    text = text or _("(empty)")
     return text if len(text) <= 60 else text[:57] + "…"
 
 
@@ -548,11 +575,12 @@ def apply(result: Plan) -> None:
         db.session.commit()
     except (VariantError, ProductError) as exc:
         db.session.rollback()
-        raise ImportFailed(f"Nothing was imported: {handle}: {exc}", Preview(result, "", None)) from None
+        raise ImportFailed(_("Nothing was imported: %(handle)s: %(reason)s", handle=handle, reason=exc),
+                           Preview(result, "", None)) from None
     except (IntegrityError, OperationalError):
         db.session.rollback()
-        raise ImportFailed("Nothing was imported: the database refused a change (two products or variants "
-                           "would clash, or another change was saved at the same moment).",
+        raise ImportFailed(_("Nothing was imported: the database refused a change (two products or variants "
+                             "would clash, or another change was saved at the same moment)."),
                            Preview(result, "", None)) from None
 
 
@@ -594,8 +622,8 @@ def confirm(token: str, admin_id: int) -> Preview:
     if not result.ok:
         db.session.delete(kept)
         db.session.commit()
-        raise ImportFailed("Nothing was imported: the catalogue changed since the preview, and these rows "
-                           "cannot be imported any more.", Preview(result, filename, None))
+        raise ImportFailed(_("Nothing was imported: the catalogue changed since the preview, and these rows "
+                             "cannot be imported any more."), Preview(result, filename, None))
     db.session.delete(kept)  # in the import's transaction: a second confirm finds nothing
     try:
         apply(result)

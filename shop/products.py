@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
+from flask_babel import format_decimal, format_number
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
@@ -98,16 +100,20 @@ def to_minor(text: str, currency: str) -> int:
     try:
         value = Decimal(text.strip().replace(" ", "").replace(",", "."))
     except InvalidOperation:
-        raise ProductError(f"{currency}: write a number such as 1500 or 12.50.", currency) from None
+        raise ProductError(_("%(currency)s: write a number such as 1500 or 12.50.", currency=currency),
+                           currency) from None
     if not value.is_finite() or value <= 0:
-        raise ProductError(f"{currency}: the price must be above zero.", currency)
+        raise ProductError(_("%(currency)s: the price must be above zero.", currency=currency), currency)
     if value.adjusted() >= PRICE_MAX_DIGITS or value.scaleb(EXPONENTS[currency]) > PRICE_MAX_MINOR:
         highest = Decimal(PRICE_MAX_MINOR).scaleb(-EXPONENTS[currency])
-        raise ProductError(f"{currency}: at most {highest:,f} {currency}.", currency)
+        pattern = "#,##0" + ("." + "0" * EXPONENTS[currency] if EXPONENTS[currency] else "")
+        raise ProductError(_("%(currency)s: at most %(most)s %(currency)s.", currency=currency,
+                             most=format_decimal(highest, pattern)), currency)
     minor = value.scaleb(EXPONENTS[currency])
     if minor != minor.to_integral_value():
         places = EXPONENTS[currency]
-        raise ProductError(f"{currency}: at most {places} decimal place(s).", currency)
+        raise ProductError(_("%(currency)s: at most %(places)s decimal place(s).", currency=currency,
+                             places=places), currency)
     return int(minor)
 
 
@@ -122,7 +128,7 @@ def read_upload(stream) -> bytes:
     limit = current_app.config["PRODUCT_IMAGE_MAX_BYTES"]
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise ProductError(f"The image is larger than {limit // 1024} KB.", "images")
+        raise ProductError(_("The image is larger than %(size)s KB.", size=limit // 1024), "images")
     return data
 
 
@@ -140,8 +146,8 @@ def _apply_photos(product: Product, photos: PhotoChanges) -> None:
     except StorageUnavailable as exc:
         db.session.rollback()  # nothing of the product is saved; variants already put are orphans
         current_app.logger.warning("product photos not saved: %s", exc)
-        raise ProductError("The photo storage is not answering, so nothing was saved: "
-                           "choose the photos again in a moment.", "images", http_status=503) from None
+        raise ProductError(_("The photo storage is not answering, so nothing was saved: "
+                             "choose the photos again in a moment."), "images", http_status=503) from None
 
 
 def _prices(data: ProductData) -> dict[str, int]:
@@ -151,14 +157,14 @@ def _prices(data: ProductData) -> dict[str, int]:
 def check_product(data: ProductData, product: Product | None) -> None:
     """What every save checks: a name, a free slug, a known category (ProductError)."""
     if not (data.name or data.name_en):
-        raise ProductError("Give the product a name, in French or in English.", "name")
+        raise ProductError(_("Give the product a name, in French or in English."), "name")
     if not data.slug:
-        raise ProductError("Give the product a name made of letters or digits.", "slug")
+        raise ProductError(_("Give the product a name made of letters or digits."), "slug")
     clash = db.session.scalar(select(Product.id).where(Product.slug == data.slug))
     if clash is not None and (product is None or clash != product.id):
-        raise ProductError("Another product already has this address (slug).", "slug")
+        raise ProductError(_("Another product already has this address (slug)."), "slug")
     if data.category_id is not None and db.session.get(Category, data.category_id) is None:
-        raise ProductError("Choose a category from the list.", "category_id")
+        raise ProductError(_("Choose a category from the list."), "category_id")
 
 
 TEXT_FIELDS = ("slug", "name", "name_en", "description", "description_en", "category_id", "active")
@@ -223,7 +229,7 @@ def _move_stock(product: Product, delta: int) -> None:
     variant = product.default_variant
     if variant is None:
         db.session.rollback()
-        raise ProductError("This product has options: its stock is set per variant.", "stock")
+        raise ProductError(_("This product has options: its stock is set per variant."), "stock")
     move_variant_stock(variant, delta)
 
 
@@ -234,7 +240,7 @@ def move_variant_stock(variant: Variant, delta: int) -> None:
         return
     if variant.stock + delta > STOCK_MAX:
         db.session.rollback()
-        raise ProductError(f"The stock can be at most {STOCK_MAX:,}.", "stock")
+        raise ProductError(_("The stock can be at most %(most)s.", most=format_number(STOCK_MAX)), "stock")
     result = db.session.execute(
         update(Variant).where(Variant.id == variant.id, Variant.stock + delta >= 0,
                               Variant.stock + delta <= STOCK_MAX)
@@ -242,7 +248,7 @@ def move_variant_stock(variant: Variant, delta: int) -> None:
     )
     if result.rowcount != 1:
         db.session.rollback()
-        raise ProductError("Customers reserved some of this stock meanwhile: reload and try again.", "stock")
+        raise ProductError(_("Customers reserved some of this stock meanwhile: reload and try again."), "stock")
     db.session.execute(update(Product).where(Product.id == variant.product_id)
                        .values(stock=Product.stock + delta).execution_options(synchronize_session=False))
     db.session.expire(variant, ["stock"])

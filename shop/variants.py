@@ -12,6 +12,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from flask_babel import format_number
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from config import MARKETS
@@ -64,11 +66,11 @@ def option_names(raw: list[str]) -> list[str]:
     """The option names typed, blanks dropped, checked (at most three, distinct, short)."""
     names = [" ".join(n.split()) for n in raw if n and n.strip()]
     if len(names) > MAX_OPTIONS:
-        raise VariantError(f"At most {MAX_OPTIONS} options.", "options")
+        raise VariantError(_("At most %(most)s options.", most=MAX_OPTIONS), "options")
     if any(len(n) > OPTION_MAX for n in names):
-        raise VariantError(f"An option name has at most {OPTION_MAX} characters.", "options")
+        raise VariantError(_("An option name has at most %(most)s characters.", most=OPTION_MAX), "options")
     if len({n.casefold() for n in names}) != len(names):
-        raise VariantError("Two options have the same name.", "options")
+        raise VariantError(_("Two options have the same name."), "options")
     return names
 
 
@@ -78,7 +80,7 @@ def english_names(raw: list[str], raw_en: list[str]) -> list[str]:
     english = [" ".join((en or "").split()) for name, en in zip(raw, [*raw_en, "", "", ""], strict=False)
                if name and name.strip()]
     if any(len(n) > OPTION_MAX for n in english):
-        raise VariantError(f"An option name has at most {OPTION_MAX} characters.", "options")
+        raise VariantError(_("An option name has at most %(most)s characters.", most=OPTION_MAX), "options")
     return english
 
 
@@ -133,7 +135,7 @@ def stage(product: Product, names: list[str], rows: list[VariantRow], names_en: 
                     .values(stock=Variant.stock + delta).execution_options(synchronize_session=False))
                 if moved.rowcount != 1:
                     db.session.rollback()
-                    raise VariantError("Customers reserved some of this stock meanwhile: reload and try again.",
+                    raise VariantError(_("Customers reserved some of this stock meanwhile: reload and try again."),
                                        "stock", _index)
                 db.session.expire(variant, ["stock"])
         variant.option1, variant.option2, variant.option3 = padded
@@ -163,44 +165,47 @@ def combinations(values: list[list[str]], have: set[tuple[str, ...]]) -> list[tu
 def _check_rows(product: Product | None, names: list[str], kept: list[tuple[int, VariantRow]],
                 existing: dict[int, Variant]) -> None:
     if not kept:
-        raise VariantError("Keep at least one variant (a product without options has one).", "variants")
+        raise VariantError(_("Keep at least one variant (a product without options has one)."), "variants")
     if len(kept) > MAX_VARIANTS:
-        raise VariantError(f"At most {MAX_VARIANTS} variants per product.", "variants")
+        raise VariantError(_("At most %(most)s variants per product.", most=MAX_VARIANTS), "variants")
     if not names and len(kept) > 1:
-        raise VariantError("Several variants need at least one option (e.g. Taille) to tell them apart.", "options")
+        raise VariantError(_("Several variants need at least one option (e.g. Taille) to tell them apart."),
+                           "options")
     images = {i.id for i in product.images} if product is not None else set()
     combos: set[tuple[str, ...]] = set()
     skus: set[str] = set()
     for index, row in kept:
         if row.id is not None and row.id not in existing:
-            raise VariantError("This variant is not this product's any more: reload the page.", "variants", index)
+            raise VariantError(_("This variant is not this product's any more: reload the page."), "variants", index)
         values = tuple(" ".join(v.split()) for v in row.values)
         if any(len(v) > VALUE_MAX for v in values):
-            raise VariantError(f"An option value has at most {VALUE_MAX} characters.", "values", index)
+            raise VariantError(_("An option value has at most %(most)s characters.", most=VALUE_MAX), "values", index)
         if any(values[len(names):]):
-            raise VariantError("A value is given for an option that has no name.", "values", index)
+            raise VariantError(_("A value is given for an option that has no name."), "values", index)
         if any(not v for v in values[:len(names)]) or len(values) < len(names):
-            raise VariantError(f"Give this variant a value for {', '.join(names)}.", "values", index)
+            raise VariantError(_("Give this variant a value for %(options)s.", options=", ".join(names)),
+                               "values", index)
         row.values = values[:len(names)]
         key = tuple(v.casefold() for v in row.values)
         if key in combos:
-            raise VariantError(f"Two variants are {' / '.join(row.values) or 'the same'}.", "values", index)
+            raise VariantError(_("Two variants are %(values)s.", values=" / ".join(row.values)) if row.values
+                               else _("Two variants are the same."), "values", index)
         combos.add(key)
         row.sku = row.sku.strip()
         if len(row.sku) > SKU_MAX:
-            raise VariantError(f"A SKU has at most {SKU_MAX} characters.", "sku", index)
+            raise VariantError(_("A SKU has at most %(most)s characters.", most=SKU_MAX), "sku", index)
         if row.sku:
             if row.sku.casefold() in skus:
-                raise VariantError(f"Two variants have the SKU {row.sku}.", "sku", index)
+                raise VariantError(_("Two variants have the SKU %(sku)s.", sku=row.sku), "sku", index)
             skus.add(row.sku.casefold())
             clash = db.session.scalar(select(Variant.product_id).where(func.lower(Variant.sku) == row.sku.lower(),
                                                                         Variant.id != (row.id or 0)))
             if clash is not None:
-                raise VariantError(f"The SKU {row.sku} is already another variant's.", "sku", index)
+                raise VariantError(_("The SKU %(sku)s is already another variant's.", sku=row.sku), "sku", index)
         if not 0 <= row.stock <= STOCK_MAX:
-            raise VariantError(f"The stock goes from 0 to {STOCK_MAX:,}.", "stock", index)
+            raise VariantError(_("The stock goes from 0 to %(most)s.", most=format_number(STOCK_MAX)), "stock", index)
         if row.image_id is not None and row.image_id not in images:
-            raise VariantError("Choose one of this product's photos.", "image", index)
+            raise VariantError(_("Choose one of this product's photos."), "image", index)
         for currency, typed in row.prices.items():
             if currency in MARKETS and typed.strip():
                 try:
@@ -212,8 +217,9 @@ def _check_rows(product: Product | None, names: list[str], kept: list[tuple[int,
 def _check_deletable(deleted: list[Variant]) -> None:
     for variant in deleted:
         if db.session.scalar(select(OrderLine.id).where(OrderLine.variant_id == variant.id).limit(1)):
-            label = variant.label or "This variant"
-            raise VariantError(f"{label} is in orders, so it stays: set its stock to 0 to stop selling it.",
+            raise VariantError(_("%(variant)s is in orders, so it stays: set its stock to 0 to stop selling it.",
+                                 variant=variant.label) if variant.label else
+                               _("This variant is in orders, so it stays: set its stock to 0 to stop selling it."),
                                "delete")
 
 

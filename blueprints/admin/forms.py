@@ -1,6 +1,7 @@
 """Dashboard forms. Every action is a POST carrying a CSRF token; filters are a GET form."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
@@ -202,10 +203,11 @@ MARKET_CHOICES = [SelectChoice(c, f"{c} — {name}") for c, name in MARKETS.item
 
 
 class ImportForm(FlaskForm):
-    """A catalogue CSV file to preview (shop.catalog_csv)."""
+    """A catalogue CSV file to preview (shop.catalog_csv), in the merchant's language."""
 
-    file = FileField("Catalogue file (CSV)", validators=[FileRequired(message="Choose a CSV file first.")])
-    submit = SubmitField("Preview the import")
+    file = FileField(lazy_gettext("Catalogue file (CSV)"),
+                     validators=[FileRequired(message=lazy_gettext("Choose a CSV file first."))])
+    submit = SubmitField(lazy_gettext("Preview the import"))
 
 
 class CategoryForm(FlaskForm):

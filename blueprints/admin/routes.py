@@ -20,6 +20,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from limits import parse_many
@@ -441,20 +442,21 @@ def _import_preview(result: catalog_csv.Preview, status: int = 200, error: str =
 def confirm_import(token: str):
     """Import the previewed file, all of it in one transaction or nothing."""
     if not EmptyForm().validate_on_submit():
-        abort(400, "Nothing sent.")
+        abort(400, gettext("Nothing sent."))
     try:
         if len(token) > 64:
             raise catalog_csv.PreviewGone(token)
         done = catalog_csv.confirm(token, current_user.id)
     except catalog_csv.PreviewGone:
-        flash("This preview was already imported, replaced by a newer one or has expired: upload the file again.",
-              "error")
+        flash(gettext("This preview was already imported, replaced by a newer one or has expired: "
+                      "upload the file again."), "error")
         return redirect(url_for("admin.import_products"), 303)
     except catalog_csv.ImportFailed as exc:
         return _import_preview(exc.preview, status=409, error=str(exc))
     plan = done.plan
-    flash(f"Imported {done.filename or 'the file'}: {plan.count('create')} product(s) created, "
-          f"{plan.count('update')} updated, {plan.count('unchanged')} unchanged.", "success")
+    flash(gettext("Imported %(file)s: %(created)s product(s) created, %(updated)s updated, %(unchanged)s unchanged.",
+                  file=done.filename or gettext("the file"), created=plan.count("create"),
+                  updated=plan.count("update"), unchanged=plan.count("unchanged")), "success")
     return redirect(url_for("admin.products"), 303)
 
 

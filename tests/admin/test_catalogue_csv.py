@@ -395,3 +395,139 @@ def test_an_import_racing_checkouts_never_oversells(postgres_only, admin, app, b
         assert stock == 5 - sold
     else:  # it lost the race (would have gone below zero): nothing written
         assert answer.status_code == 409 and stock == 35 - sold
+
+
+# the merchant's language: the import's pages and every message follow core.i18n.select_locale
+
+ROW_AND_COLUMN = re.compile(r'<tr><td data-label="(?:Row|Ligne)">(\d+)</td>'
+                            r'<td data-label="(?:Column|Colonne)"><code>([^<]+)</code>')
+
+
+def in_french(number: int) -> str:
+    """A number as the French pages write it: a narrow no-break space between thousands (a plain
+    space once text_of has collapsed the page's white space)."""
+    from babel.numbers import format_decimal
+
+    written = format_decimal(number, locale="fr")
+    assert written == f"{number:,}".replace(",", "\u202f")
+    return re.sub(r"\s", " ", written)
+
+
+def test_a_french_browser_reads_the_preview_and_every_row_error_in_french(admin, ctx):
+    admin.http.headers["Accept-Language"] = "fr-BF,fr;q=0.9,en;q=0.5"
+    before = catalogue()
+    preview = upload(admin, (DATA / "catalogue_errors.csv").read_bytes())
+    assert preview.status_code == 400
+    assert '<html lang="fr">' in preview.text
+    # the same rows and columns (the file's own column names), the reasons in French
+    assert ROW_AND_COLUMN.findall(preview.text) == [
+        ("2", "handle"), ("3", "price_XOF"), ("4", "category"), ("4", "stock"), ("5", "active"),
+        ("5", "variant_price_USD"), ("6", "sku"), ("7", "name_fr")]
+    page = text_of(preview)
+    for reason in ("Un handle est fait de lettres minuscules, de chiffres et de tirets (par ex. savon-noir), 120 au plus.",
+                   "XOF : au plus 0 décimale(s).",
+                   "Aucune catégorie n’a le slug jouets : créez-la d’abord sur la page Categories",
+                   f"Un nombre entier de 0 à {in_french(1_000_000)}.", "Écrivez oui ou non (en vente ou pas).",
+                   "USD : écrivez un nombre comme 1500 ou 12,50.",
+                   "La référence KIT-M est déjà celle d’une autre variante.",
+                   "Donnez un nom au produit, en français ou en anglais."):
+        assert reason in page
+    for words in ("Aperçu de l’import", "catalogue.csv : 7 produit(s) sur 7 ligne(s).",
+                  "8 problème(s) à corriger dans le fichier : rien n’est importé", "Problèmes",
+                  "Ligne Colonne Problème", "Ce qui se passe", "serait créé", "Envoyer un autre fichier"):
+        assert words in page
+    for english in ("A handle is made of", "Write yes or no", "problem(s) to fix", "Import preview", "would be created"):
+        assert english not in page
+    assert catalogue() == before and not CONFIRM.search(preview.text)
+
+
+def test_an_english_browser_and_no_language_at_all_read_english(admin, ctx):
+    for header in ("en-US,en;q=0.9", None):  # the test shop's DEFAULT_LOCALE is en
+        if header:
+            admin.http.headers["Accept-Language"] = header
+        else:
+            admin.http.headers.pop("Accept-Language", None)
+        preview = upload(admin, (DATA / "catalogue_errors.csv").read_bytes())
+        page = text_of(preview)
+        assert '<html lang="en">' in preview.text
+        assert "8 problem(s) to fix in the file" in page and "Write yes or no (on sale or not)." in page
+        assert "A whole number from 0 to 1,000,000." in page and "Écrivez" not in page
+
+
+def test_the_language_switchers_choice_wins_over_the_browser(admin, ctx):
+    admin.http.headers["Accept-Language"] = "en"
+    assert admin.post("/language", {"language": "fr", "next": "/admin/products/import"}).status_code == 303
+    form = admin.get("/admin/products/import")
+    page = text_of(form)
+    for words in ("Importer des produits", "Un seul fichier CSV pour tout le catalogue", "Exporter en CSV",
+                  "Exporter pour Excel (français)", "2048 Ko au plus", "Fichier du catalogue (CSV)",
+                  "Rien ne change tant que vous n’avez pas vu l’aperçu"):
+        assert words in page
+    assert '<html lang="fr">' in form.text and 'value="Voir l’aperçu de l’import"' in form.text
+    assert 'id="export-link"' in form.text and 'id="export-excel-link"' in form.text
+    assert "Import products" not in page
+    missing = admin.post("/admin/products/import", csrf_from="/admin/products/import")
+    assert missing.status_code == 400 and "Choisissez d’abord un fichier CSV." in text_of(missing)
+    # what the preview would change, in French too
+    rows = rows_of(exported(admin))
+    (savon,) = [r for r in rows if r["handle"] == "savon-noir"]
+    savon.update(stock="100", active="no")
+    preview = upload(admin, write([savon]))
+    page = text_of(preview)
+    assert preview.status_code == 200, page[:2000]
+    assert "0 à créer, 1 à mettre à jour, 0 inchangé(s)." in page
+    assert "stock variante par défaut : 80 → 100" in page and "en vente : oui → non" in page
+    assert "Confirmer l’import" in page
+    assert confirm(admin, preview).status_code == 303
+    assert "importé : 0 produit(s) créé(s), 1 mis à jour, 0 inchangé(s)." in text_of(admin.get("/admin/products"))
+    assert product("savon-noir").stock == 100 and not product("savon-noir").active
+    assert rows_of(exported(admin))[0]["active"] in ("yes", "no")  # the file's format stays as it is
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"", "Le fichier est vide."),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "Ce n’est pas un fichier CSV (il contient des données binaires)"),
+    (b"\x81\x8d\x8f\x90\x9d" * 10, "Le fichier n’est ni du texte UTF-8 ni du texte Windows (Excel)"),
+    (b"name,price\nSavon,1500\n",
+     "La première ligne doit nommer les colonnes du catalogue (partez d’un export) : manquantes : handle"),
+    (",".join([*columns(), "notes", "sku"]).encode() + b"\nx\n", "inconnues : notes; en double : sku."),
+    (",".join(columns()).encode() + b"\n", "Le fichier nomme ses colonnes mais n’a aucune ligne de produit."),
+    (b"x" * (MAX_BYTES + 1), "Le fichier dépasse 2048 Ko : découpez-le en plusieurs fichiers."),
+    (",".join(columns()).encode() + b"\n" + b"savon-noir\n" * (MAX_ROWS + 1),
+     f"Le fichier a plus de {in_french(MAX_ROWS)} lignes"),
+    (",".join(columns()).encode() + b'\n"savon-noir' + b"x" * 140_000 + b'"\n',
+     "ne peut pas être lue comme du CSV"),
+], ids=["empty", "binary", "undecodable", "other-columns", "unknown-and-twice", "header-only", "too-large",
+        "too-many-rows", "huge-cell"])
+def test_file_errors_are_in_french_for_a_french_merchant(admin, ctx, content, reason):
+    admin.http.headers["Accept-Language"] = "fr"
+    response = upload(admin, content)
+    assert response.status_code == 400
+    assert reason in text_of(response)
+
+
+def test_a_file_past_the_request_limit_says_so_in_french(admin, app):
+    admin.http.headers["Accept-Language"] = "fr"
+    response = upload(admin, b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1))
+    assert response.status_code == 413
+    assert "un fichier de catalogue fait au plus 2048 Ko" in text_of(response)
+
+
+def test_confirm_time_errors_are_in_french(admin, ctx):
+    admin.http.headers["Accept-Language"] = "fr"
+    content = (DATA / "catalogue_utf8.csv").read_bytes()
+    preview = upload(admin, content)
+    assert preview.status_code == 200
+    db.session.scalar(select(Variant).where(Variant.sku == "KIT-L")).sku = "BOU-L"  # checked again at confirm
+    db.session.commit()
+    failed = confirm(admin, preview)
+    assert failed.status_code == 409
+    page = text_of(failed)
+    assert "Rien n’a été importé : le catalogue a changé depuis l’aperçu" in page
+    assert "La référence BOU-L est déjà celle d’une autre variante." in page
+    assert "Nothing was imported" not in page
+    # a used (or expired, or replaced) preview
+    again = confirm(admin, preview)
+    assert again.status_code == 303 and again.headers["Location"] == "/admin/products/import"
+    assert "Cet aperçu a déjà été importé, a été remplacé par un plus récent ou a expiré" in text_of(
+        admin.get("/admin/products/import"))
