@@ -62,8 +62,9 @@ def test_money_columns_hold_more_than_32_bits(ctx):
 #: ``.values(status=…)``, ``x.status = …``, ``Order(…, status=…)``: the ways a status can be written.
 MODELS = "|".join(sorted({machine.model.__name__ for machine in states.MACHINES.values()}))
 WRITE = re.compile(rf"\.values\([^)]*\bstatus\s*=|\.status\s*=(?!=)|\b({MODELS})\([^)]*\bstatus\s*=")
-#: Status-like columns that are not domain states: the outboxes' delivery claims (e-mail, SMS).
-NOT_DOMAIN = {"mail/outbox.py", "notifications/sms.py"}
+#: Status-like columns that are not domain states: the outboxes' delivery claims (e-mail, SMS, and
+#: their shared claim in core/outbox.py).
+NOT_DOMAIN = {"mail/outbox.py", "notifications/sms.py", "core/outbox.py"}
 
 
 def test_no_status_is_written_outside_the_owner():
