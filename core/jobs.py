@@ -130,6 +130,38 @@ def enqueue(name: str, *args: Any, delay: float | None = None, at: datetime | No
     return True
 
 
+def committed_ids(rows: list[Any]) -> list[int]:
+    """The ids of the rows this request wrote that its transaction committed (none of a write
+    that was rolled back): what may be queued or done once the response has gone out."""
+    from sqlalchemy import inspect
+
+    ids = []
+    for row in rows:
+        state = inspect(row)  # committed: it keeps its identity, even detached; rolled back: none
+        if state.has_identity and not state.deleted and state.identity:
+            ids.append(state.identity[0])
+    return ids
+
+
+def after_response(response: Any, work: Callable[[], Any], what: str) -> Any:
+    """Do ``work()`` once ``response`` has gone out (the web process's way without a queue), in
+    an app context of its own. Nobody waits for it any more, so a failure is only logged (``what``
+    failed) and left to the periodic pass."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                work()
+            except Exception:
+                log.exception("%s after the response failed", what)
+            finally:
+                db.session.remove()
+
+    response.call_on_close(run)
+    return response
+
+
 def resolve(name: str) -> Callable[..., Any]:
     """The function a dotted name names (module path, then the attribute)."""
     module, _, attribute = name.rpartition(".")

@@ -31,7 +31,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core import outbox
+from core import jobs, outbox
 from core.money import format_money
 from core.urls import external_url
 from extensions import db
@@ -189,22 +189,8 @@ def send_one(email_id: int) -> bool:
 def queue(email_ids: list[int]) -> bool:
     """Queue one ``send_one`` job per e-mail; False as soon as the queue cannot take one (no
     queue, or Redis away): the caller then sends them itself."""
-    from core import jobs
-
     return all(jobs.enqueue("mail.outbox.send_one", email_id, job_id=f"email-{email_id}",
                             description=f"send e-mail #{email_id}") for email_id in email_ids)
-
-
-def _written_ids() -> list[int]:
-    """The ids of the e-mails this request wrote and committed (none of a rolled-back write)."""
-    from sqlalchemy import inspect
-
-    ids = []
-    for email in g.get("outbox_written") or []:
-        state = inspect(email)  # committed: it keeps its identity, even detached; rolled back: none
-        if state.has_identity and not state.deleted and state.identity:
-            ids.append(state.identity[0])
-    return ids
 
 
 def _claim(email_id: int, now) -> bool:
@@ -275,20 +261,10 @@ def deliver_after_response(response):
     one (or with Redis away), send them here once the response has gone out."""
     if not g.get("outbox_written") or not current_app.config["MAIL_SEND_AFTER_RESPONSE"]:
         return response
-    app = current_app._get_current_object()
-    if app.config.get("JOBS_REDIS_URL"):
+    if current_app.config.get("JOBS_REDIS_URL"):
         # only this request's e-mails: the ones written before are already queued, or waiting
         # for their backoff, and the worker's periodic pass sends whatever a lost job left
-        written = _written_ids()
+        written = jobs.committed_ids(g.get("outbox_written") or [])
         if written and queue(written):
             return response
-
-    def send() -> None:
-        with app.app_context():
-            try:
-                deliver()
-            finally:
-                db.session.remove()
-
-    response.call_on_close(send)
-    return response
+    return jobs.after_response(response, deliver, "sending e-mails")

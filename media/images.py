@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from flask import current_app, g
 from PIL import Image, ImageOps
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, select, update
 
 from core import jobs
 from extensions import db
@@ -231,27 +231,17 @@ def prepare_due(now=None) -> int:
 def prepare_after_response(response):
     """After a request that kept uploads: one ``prepare`` job each; with Redis away, resize
     them here once the response has gone out (``add_image`` only keeps uploads with a queue)."""
-    uploads = [u for u in g.pop("image_uploads", []) if inspect(u).persistent]
-    if not uploads:
-        return response
-    ids = [u.id for u in uploads]
+    ids = jobs.committed_ids(g.pop("image_uploads", []))
     left = [i for i in ids if not jobs.enqueue("media.images.prepare", i, job_id=f"photo-{i}",
                                                description=f"resize photo upload {i}")]
-    if left:
-        app = current_app._get_current_object()
+    if not left:
+        return response
 
-        def resize() -> None:
-            with app.app_context():
-                try:
-                    for upload_id in left:
-                        prepare(upload_id)
-                except Exception:  # after the response: the periodic pass tries again
-                    log.exception("resizing photos after the response failed")
-                finally:
-                    db.session.remove()
+    def resize() -> None:
+        for upload_id in left:
+            prepare(upload_id)
 
-        response.call_on_close(resize)
-    return response
+    return jobs.after_response(response, resize, "resizing photos")
 
 
 def attach(product: Product, processed: Processed, main: bool = False) -> ProductImage:

@@ -175,18 +175,7 @@ def deliver_after_response(response):
     one (or with Redis away), send them here once the response has gone out."""
     if not g.get("sms_written") or not current_app.config.get("SMS_SEND_AFTER_RESPONSE", True):
         return response
-    app = current_app._get_current_object()
-    if app.config.get("JOBS_REDIS_URL") and jobs.enqueue("core.jobs.drain", "sms", description="send due texts"):
+    if current_app.config.get("JOBS_REDIS_URL") and jobs.enqueue("core.jobs.drain", "sms",
+                                                                   description="send due texts"):
         return response
-
-    def send() -> None:
-        with app.app_context():
-            try:
-                deliver()
-            except Exception:  # after the response: nobody to tell but the log; reconcile retries
-                log.exception("sending texts after the response failed")
-            finally:
-                db.session.remove()
-
-    response.call_on_close(send)
-    return response
+    return jobs.after_response(response, deliver, "sending texts")
