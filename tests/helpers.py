@@ -2,6 +2,7 @@
 action helpers the tests repeat (cart, checkout, paying on the gateway's page)."""
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from contextlib import contextmanager
@@ -9,6 +10,7 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin
 
+import pytest
 import requests
 from sqlalchemy import event, func, select
 
@@ -22,6 +24,8 @@ CHECKED_DELIVERY = re.compile(r'<input checked [^>]*name="delivery" type="radio"
 CUSTOMER = {"name": "Awa Ouédraogo", "email": "awa@example.bf", "phone": "+226 70 12 34 56"}
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The suite's Redis (CI: db 13 of the local one); the tests that need one skip without it.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 #: The import contracts of pyproject.toml ([tool.importlinter]): the packages and their layers.
 IMPORT_CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
 #: The domain packages (the rooms): every package of the contracts but the ones that face the
@@ -170,3 +174,22 @@ def count_queries():
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", before)
+
+
+def redis_or_skip():
+    """A client of the suite's Redis (``REDIS_URL``); the test is skipped when none answers."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError:
+        client.close()
+        pytest.skip(f"no Redis at {REDIS_URL} (set TEST_REDIS_URL)")
+    return client
+
+
+def forget_redis_keys(client, marker: str) -> None:
+    """Delete a test's keys: its queue's or prefix's, all holding ``marker``."""
+    for key in client.scan_iter(f"*{marker}*"):
+        client.delete(key)

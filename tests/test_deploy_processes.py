@@ -9,7 +9,6 @@ default ``redis://127.0.0.1:6379/13``, with a key prefix of its own).
 """
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import time
@@ -25,10 +24,9 @@ from extensions import db
 from models import OutboxEmail, Payment, PaymentEvent, utcnow
 from simulator.state import STATE
 from tests.dynos import BIN, ROOT, WebDynos, dyno_env
-from tests.helpers import only_order, stock_of
+from tests.helpers import REDIS_URL, forget_redis_keys, only_order, redis_or_skip, stock_of
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 @pytest.fixture(autouse=True)
@@ -132,17 +130,11 @@ def test_two_workers_expire_an_order_once(app, shopper, ctx):
 @pytest.fixture
 def redis_prefix():
     """A Redis of our own (db number and key prefix); skipped when there is none."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL} (set TEST_REDIS_URL)")
+    client = redis_or_skip()
     prefix = f"comptoir-test-{uuid.uuid4().hex[:12]}"
     yield prefix
-    for key in client.scan_iter(f"*{prefix}*"):
-        client.delete(key)
+    forget_redis_keys(client, prefix)
+    client.close()
     client.close()
 
 

@@ -166,33 +166,28 @@ def test_two_shops_on_one_redis_never_share_a_job(app, ctx):
     """JOBS_QUEUE_NAME lets two shops use one Redis; RQ's job ids are global to it, so the same
     e-mail number or reconciliation slot in both must stay two jobs, each on its own queue (the
     second would otherwise overwrite the first, and one shop's periodic pass would stop)."""
-    import os
     import uuid
 
-    import redis
+    from rq import Queue
     from rq.job import Job
 
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
-    client = redis.Redis.from_url(url)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {url} (set TEST_REDIS_URL)")
+    from tests.helpers import REDIS_URL, forget_redis_keys, redis_or_skip
+
+    client = redis_or_skip()
     names = [f"comptoir-test-{uuid.uuid4().hex[:10]}" for _ in range(2)]
     try:
         for name in names:
-            app.config.update(JOBS_REDIS_URL=url, JOBS_QUEUE_NAME=name)
+            app.config.update(JOBS_REDIS_URL=REDIS_URL, JOBS_QUEUE_NAME=name)
             assert jobs.enqueue("mail.outbox.send_one", 5, job_id="email-5")
             assert jobs.schedule_next("payments.reconcile.scheduled_pass", 60, now=1200.0)
         for name in names:
-            queued = jobs.queue().__class__(name, connection=client)
+            queued = Queue(name, connection=client)
             ids = sorted(queued.job_ids + queued.scheduled_job_registry.get_job_ids())
             assert ids == [f"{name}-email-5", f"{name}-every-payments_reconcile_scheduled_pass-1260"]
             assert all(Job.fetch(i, connection=client).origin == name for i in ids)
     finally:
         for name in names:
-            for key in client.scan_iter(f"*{name}*"):
-                client.delete(key)
+            forget_redis_keys(client, name)
         client.close()
 
 

@@ -13,7 +13,6 @@ Needs PostgreSQL (``TEST_DATABASE_URL``) and Redis (``TEST_REDIS_URL``, default
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 import uuid
@@ -32,9 +31,8 @@ from simulator.state import STATE
 from tests.admin.conftest import EMAIL, PASSWORD, AdminActions, text_of
 from tests.dynos import BIN, ROOT, WebDynos, dyno_env, free_port, gateway_env
 from tests.faults import TcpProxy
-from tests.helpers import Shopper, events, only_order
+from tests.helpers import REDIS_URL, Shopper, events, forget_redis_keys, only_order, redis_or_skip
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 LIGDICASH_PAY = {"action": "pay", "phone": "22670000000"}
 
 
@@ -42,15 +40,7 @@ LIGDICASH_PAY = {"action": "pay", "phone": "22670000000"}
 def postgres_and_redis(app):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("a worker process beside the web process needs PostgreSQL (set TEST_DATABASE_URL)")
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL} (set TEST_REDIS_URL)")
-    finally:
-        client.close()
+    redis_or_skip().close()
 
 
 @pytest.fixture
@@ -62,8 +52,7 @@ def queue_name(app):
     app.config.update(JOBS_REDIS_URL=REDIS_URL, JOBS_QUEUE_NAME=name, MAIL_SEND_AFTER_RESPONSE=True)
     yield name
     client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"*{name}*"):
-        client.delete(key)
+    forget_redis_keys(client, name)
     client.close()
 
 

@@ -10,7 +10,6 @@ tests/test_jobs_worker.py."""
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from datetime import timedelta
@@ -26,27 +25,20 @@ from payments.reconcile import reconcile_once
 from tests.admin.conftest import text_of
 from tests.admin.test_product_photos import _form, _post, _product
 from tests.dynos import free_port
+from tests.helpers import REDIS_URL, forget_redis_keys, redis_or_skip
 from tests.media.test_images import photo
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 @pytest.fixture
 def redis_queue(app):
     """A queue of this test's own on the real Redis (skipped without one); removed at the end."""
-    import redis
     from rq import Queue
 
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL} (set TEST_REDIS_URL)")
+    client = redis_or_skip()
     name = f"comptoir-test-{uuid.uuid4().hex[:10]}"
     app.config.update(JOBS_REDIS_URL=REDIS_URL, JOBS_QUEUE_NAME=name)
     yield Queue(name, connection=client)
-    for key in client.scan_iter(f"*{name}*"):
-        client.delete(key)
+    forget_redis_keys(client, name)
     client.close()
 
 
