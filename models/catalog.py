@@ -205,10 +205,6 @@ class ProductOption(db.Model):
 
     product: Mapped[Product] = relationship(back_populates="options")
 
-    def name_in(self, language: str) -> str:
-        """The option's name in ``language`` (fr, en), else the one it has."""
-        return (self.name_en or self.name) if language == "en" else self.name
-
 
 class Variant(db.Model):
     """One combination a merchant offers (M / Rouge), with its own SKU, stock, optional prices

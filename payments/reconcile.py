@@ -142,6 +142,15 @@ def summarise(now: datetime, report: ReconcileReport) -> None:
     report.summaries += fulfilment.daily_summary(now)
 
 
+#: The outboxes a pass drains (core.jobs.OUTBOXES), the report's count of each, the step's name.
+DRAINED = (("email", "emails_sent", "sending e-mails"), ("sms", "texts_sent", "sending texts"),
+           ("photos", "photos_prepared", "preparing photos"))
+
+
+def _drain(report: ReconcileReport, outbox: str, counted: str) -> None:
+    setattr(report, counted, jobs.drain(outbox))
+
+
 def reconcile_once(now: datetime | None = None) -> ReconcileReport:
     """One pass: end dead attempts, re-check with the gateways, expire what is still unpaid,
     send waiting e-mails. No single item can stop the pass."""
@@ -149,17 +158,8 @@ def reconcile_once(now: datetime | None = None) -> ReconcileReport:
     report = ReconcileReport()
     for step in (end_stale, recheck, expire, summarise):
         _isolated(report, step.__name__, partial(step, now, report))
-    def send() -> None:  # the outboxes (core.jobs.OUTBOXES), each counted on its own
-        report.emails_sent = jobs.drain("email")
-    _isolated(report, "sending e-mails", send)
-
-    def send_texts() -> None:
-        report.texts_sent = jobs.drain("sms")
-    _isolated(report, "sending texts", send_texts)
-
-    def prepare_photos() -> None:
-        report.photos_prepared = jobs.drain("photos")
-    _isolated(report, "preparing photos", prepare_photos)
+    for outbox, counted, what in DRAINED:  # each on its own: one that fails stops no other
+        _isolated(report, what, partial(_drain, report, outbox, counted))
     db.session.remove()
     log.info("reconciliation: %s", report.summary())
     return report
