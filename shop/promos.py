@@ -135,17 +135,24 @@ def uses_by(promo: PromoCode, phone: str) -> int:
         PromoRedemption.released.is_(False))) or 0
 
 
+def _take_use(promo_id: int, *condition) -> bool:
+    """One more use of the code, if it has one left (and ``condition``): one conditional UPDATE,
+    which locks the code's row, so uses are counted one transaction at a time and the CHECK
+    ``uses <= max_uses`` is never what refuses."""
+    taken = db.session.execute(
+        update(PromoCode).where(PromoCode.id == promo_id, *condition,
+                                (PromoCode.max_uses.is_(None)) | (PromoCode.uses < PromoCode.max_uses))
+        .values(uses=PromoCode.uses + 1).execution_options(synchronize_session=False))
+    return taken.rowcount == 1
+
+
 def redeem(order: Order, code: str) -> None:
     """Take one use of ``code`` for ``order`` in its transaction (the caller commits or rolls
     back): PromoError when it ran out meanwhile or this phone has used it up."""
     promo = find(code)
     if promo is None:
         raise PromoError(_("This code does not exist. Check how it is spelt."))
-    taken = db.session.execute(  # locks the code's row: uses are counted one transaction at a time
-        update(PromoCode).where(PromoCode.id == promo.id, PromoCode.active.is_(True),
-                                (PromoCode.max_uses.is_(None)) | (PromoCode.uses < PromoCode.max_uses))
-        .values(uses=PromoCode.uses + 1).execution_options(synchronize_session=False))
-    if taken.rowcount != 1:
+    if not _take_use(promo.id, PromoCode.active.is_(True)):
         raise PromoError(_("This code has just been used as many times as it can be."))
     db.session.expire(promo, ["uses"])
     if promo.max_uses_per_phone is not None and uses_by(promo, order.customer_phone) >= promo.max_uses_per_phone:
@@ -180,11 +187,7 @@ def take_again(order: Order) -> str | None:
         PromoRedemption.order_id == order.id, PromoRedemption.released.is_(True)))
     if redemption is None:
         return None
-    taken = db.session.execute(
-        update(PromoCode).where(PromoCode.id == redemption.promo_id,
-                                (PromoCode.max_uses.is_(None)) | (PromoCode.uses < PromoCode.max_uses))
-        .values(uses=PromoCode.uses + 1).execution_options(synchronize_session=False))
-    if taken.rowcount != 1:
+    if not _take_use(redemption.promo_id):  # a code switched off since still counts the paid use
         return (f"code {order.promo_code} not counted again: its uses ran out meanwhile; "
                 "the order keeps its discount")
     redemption.released = False
